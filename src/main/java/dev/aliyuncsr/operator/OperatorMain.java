@@ -1,0 +1,51 @@
+package dev.aliyuncsr.operator;
+
+import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
+import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
+import dev.aliyuncsr.operator.cloud.CallBudget;
+import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.config.OperatorConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code java -jar aliyun-csr-operator.jar}: configuration from the environment, then run. */
+public final class OperatorMain {
+  private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
+
+  private OperatorMain() {}
+
+  public static void main(String[] args) {
+    OperatorConfig config;
+    AlibabaCasClient sdkClient;
+    try {
+      config = OperatorConfig.fromEnvironment(System.getenv());
+      sdkClient = AlibabaCasClient.create(config.cas());
+    } catch (OperatorConfig.InvalidConfigException | CasException e) {
+      log.error("cannot start: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
+    var budget = new CallBudget(config.cas().qps(), config.cas().maxConcurrentCalls(), 1);
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    log.info(
+        "starting: CAS {}://{} region {}, {} calls/s, namespaces {}",
+        config.cas().protocol().toLowerCase(),
+        config.cas().endpoint(),
+        config.cas().region(),
+        config.cas().qps(),
+        config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces());
+    AliyunCsrOperator operator =
+        AliyunCsrOperator.start(client, new BudgetedCasClient(sdkClient, budget), config);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("stopping");
+                  operator.close();
+                  client.close();
+                },
+                "shutdown"));
+  }
+}

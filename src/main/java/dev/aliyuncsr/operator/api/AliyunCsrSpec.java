@@ -1,0 +1,91 @@
+package dev.aliyuncsr.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+/** What to upload: where the CSR (and optionally its key) lives, and how CAS should name it. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class AliyunCsrSpec {
+  public static final String DEFAULT_CSR_KEY = "tls.csr";
+  public static final String DEFAULT_KEY_KEY = "tls.key";
+
+  @Required
+  @JsonPropertyDescription(
+      "The Secret key holding the PEM certificate signing request (PKCS#10). The key defaults to"
+          + " tls.csr.")
+  private SecretKeyRef csrSecretRef;
+
+  @JsonPropertyDescription(
+      "Optional Secret key holding the unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1) that"
+          + " matches the CSR. The key defaults to tls.key. When omitted, the CSR is uploaded"
+          + " without a private key; adding it later sends it with UpdateCsr.")
+  private SecretKeyRef keySecretRef;
+
+  @Pattern("^[A-Za-z0-9_-]{1,50}$")
+  @JsonPropertyDescription(
+      "Name of the CSR in CAS: 1 to 50 characters of A-Z, a-z, 0-9, '_' and '-'. When omitted,"
+          + " a name is derived from the namespace, the name and the UID of this resource.")
+  private String name;
+
+  @Min(1)
+  @JsonPropertyDescription(
+      "Adopt this existing CSR in CAS instead of uploading one. It is accepted only when its"
+          + " public key matches the CSR in csrSecretRef.")
+  private Long csrId;
+
+  @Default("Delete")
+  @JsonPropertyDescription(
+      "What happens to the CSR in CAS when this resource is deleted or its CSR is replaced:"
+          + " Delete (the default) removes it with DeleteCsr, Orphan leaves it. Switching to"
+          + " Orphan releases a deletion that cannot reach CAS.")
+  private DeletionPolicy deletionPolicy;
+
+  public SecretKeyRef getCsrSecretRef() {
+    return csrSecretRef;
+  }
+
+  public void setCsrSecretRef(SecretKeyRef csrSecretRef) {
+    this.csrSecretRef = csrSecretRef;
+  }
+
+  public SecretKeyRef getKeySecretRef() {
+    return keySecretRef;
+  }
+
+  public void setKeySecretRef(SecretKeyRef keySecretRef) {
+    this.keySecretRef = keySecretRef;
+  }
+
+  public String getName() {
+    return name;
+  }
+
+  public void setName(String name) {
+    this.name = name;
+  }
+
+  public Long getCsrId() {
+    return csrId;
+  }
+
+  public void setCsrId(Long csrId) {
+    this.csrId = csrId;
+  }
+
+  public DeletionPolicy getDeletionPolicy() {
+    return deletionPolicy;
+  }
+
+  public void setDeletionPolicy(DeletionPolicy deletionPolicy) {
+    this.deletionPolicy = deletionPolicy;
+  }
+
+  /** The policy in force: {@link DeletionPolicy#Delete} unless set. */
+  public DeletionPolicy effectiveDeletionPolicy() {
+    return deletionPolicy == null ? DeletionPolicy.Delete : deletionPolicy;
+  }
+}

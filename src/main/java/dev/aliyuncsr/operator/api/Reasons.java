@@ -1,0 +1,37 @@
+package dev.aliyuncsr.operator.api;
+
+/** The stable condition reasons this operator writes. Add, never rename: users alert on them. */
+public final class Reasons {
+  private Reasons() {}
+
+  // Ready=True
+  public static final String UPLOADED = "Uploaded";
+  public static final String RECOVERED = "Recovered";
+  public static final String ADOPTED = "Adopted";
+
+  // In progress
+  public static final String UPLOADING = "Uploading";
+  public static final String DELETING = "Deleting";
+
+  // Missing input: wait for the user (Secrets are watched)
+  public static final String SECRET_NOT_FOUND = "SecretNotFound";
+  public static final String SECRET_KEY_MISSING = "SecretKeyMissing";
+
+  // Invalid input: stalled until the input changes
+  public static final String INVALID_CSR = "InvalidCsr";
+  public static final String INVALID_KEY = "InvalidKey";
+  public static final String KEY_MISMATCH = "KeyMismatch";
+  public static final String INVALID_SPEC = "InvalidSpec";
+  public static final String CROSS_NAMESPACE_REFERENCE = "CrossNamespaceReference";
+  public static final String ADOPTION_NOT_FOUND = "AdoptionTargetNotFound";
+  public static final String ADOPTION_MISMATCH = "AdoptionKeyMismatch";
+  public static final String DUPLICATE_EXTERNAL_RESOURCES = "DuplicateExternalResources";
+
+  // Cloud answers
+  public static final String THROTTLED = "Throttled";
+  public static final String CLOUD_ERROR = "CloudError";
+  public static final String AUTH_FAILED = "AuthFailed";
+  public static final String FORBIDDEN = "Forbidden";
+  public static final String CLOUD_REJECTED = "CloudRejected";
+  public static final String RESULT_UNKNOWN = "UploadResultUnknown";
+}

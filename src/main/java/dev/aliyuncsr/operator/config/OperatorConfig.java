@@ -1,0 +1,113 @@
+package dev.aliyuncsr.operator.config;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The operator's settings, read from environment variables (documented in the README). Bad values
+ * fail at startup with a message naming the variable.
+ *
+ * @param watchNamespaces empty means every namespace
+ * @param resyncInterval how often every resource is looked at even without a change
+ * @param crashAt a deliberate crash point for the fault suite; empty in production
+ */
+public record OperatorConfig(
+    CasSettings cas,
+    Set<String> watchNamespaces,
+    int reconcileThreads,
+    Duration resyncInterval,
+    String crashAt) {
+
+  /** A setting that cannot be used; the message names the variable. */
+  public static final class InvalidConfigException extends RuntimeException {
+    public InvalidConfigException(String message) {
+      super(message);
+    }
+  }
+
+  public static OperatorConfig fromEnvironment(Map<String, String> env) {
+    String protocol = get(env, "CAS_PROTOCOL", "https").toLowerCase(Locale.ROOT);
+    if (!protocol.equals("https") && !protocol.equals("http")) {
+      throw new InvalidConfigException("CAS_PROTOCOL must be https or http, not " + protocol);
+    }
+    double qps = positiveDouble(env, "CAS_QPS", 5);
+    CasSettings cas =
+        new CasSettings(
+            get(env, "CAS_ENDPOINT", "cas.aliyuncs.com"),
+            protocol.toUpperCase(Locale.ROOT),
+            get(env, "CAS_REGION", "cn-hangzhou"),
+            qps,
+            (int) positiveDouble(env, "CAS_MAX_CONCURRENCY", 4),
+            duration(env, "CAS_CONNECT_TIMEOUT", Duration.ofSeconds(5)),
+            duration(env, "CAS_READ_TIMEOUT", Duration.ofSeconds(10)));
+    Set<String> namespaces =
+        Arrays.stream(get(env, "WATCH_NAMESPACES", "").split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .collect(Collectors.toUnmodifiableSet());
+    return new OperatorConfig(
+        cas,
+        namespaces,
+        (int) positiveDouble(env, "RECONCILE_THREADS", 16),
+        duration(env, "RESYNC_INTERVAL", Duration.ofHours(1)),
+        get(env, "CRASH_AT", ""));
+  }
+
+  private static String get(Map<String, String> env, String name, String fallback) {
+    String value = env.get(name);
+    return value == null || value.isBlank() ? fallback : value.trim();
+  }
+
+  private static double positiveDouble(Map<String, String> env, String name, double fallback) {
+    String value = get(env, name, null);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      double parsed = Double.parseDouble(value);
+      if (parsed > 0) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidConfigException(name + " must be a positive number, not '" + value + "'");
+  }
+
+  /** ISO-8601 (PT10S) or a number with a unit: 500ms, 10s, 5m, 1h. */
+  static Duration duration(Map<String, String> env, String name, Duration fallback) {
+    String value = get(env, name, null);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      Duration parsed;
+      if (value.startsWith("P") || value.startsWith("p")) {
+        parsed = Duration.parse(value);
+      } else if (value.endsWith("ms")) {
+        parsed = Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
+      } else {
+        long amount = Long.parseLong(value.substring(0, value.length() - 1));
+        parsed =
+            switch (value.charAt(value.length() - 1)) {
+              case 's' -> Duration.ofSeconds(amount);
+              case 'm' -> Duration.ofMinutes(amount);
+              case 'h' -> Duration.ofHours(amount);
+              default -> throw new NumberFormatException();
+            };
+      }
+      if (!parsed.isNegative() && !parsed.isZero()) {
+        return parsed;
+      }
+    } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
+      // reported below
+    }
+    throw new InvalidConfigException(
+        name + " must be a positive duration such as 10s, 5m or PT1H, not '" + value + "'");
+  }
+}

@@ -1,0 +1,84 @@
+package dev.aliyuncsr.operator.reconcile;
+
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The annotations that make the upload durable. They live in metadata, not status, because status
+ * can be wiped (a restore from backup, a GitOps replace) while annotations survive.
+ */
+public final class CasAnnotations {
+  public static final String PREFIX = "cas.aliyuncsr.dev/";
+
+  /** The {@link UploadIntent} of the upload in progress or done. */
+  public static final String UPLOAD_INTENT = PREFIX + "upload-intent";
+
+  /** The CsrId of the CSR the intent names, once it is known. */
+  public static final String CSR_ID = PREFIX + "csr-id";
+
+  /** The RequestId of the call that produced the CsrId. */
+  public static final String REQUEST_ID = PREFIX + "request-id";
+
+  /** CsrIds of replaced CSRs still to be deleted under deletionPolicy Delete. */
+  public static final String SUPERSEDED_CSR_IDS = PREFIX + "superseded-csr-ids";
+
+  private CasAnnotations() {}
+
+  public static Optional<UploadIntent> intent(AliyunCsr resource) {
+    return UploadIntent.decode(get(resource, UPLOAD_INTENT));
+  }
+
+  public static Optional<Long> csrId(AliyunCsr resource) {
+    return parseId(get(resource, CSR_ID));
+  }
+
+  public static Optional<String> requestId(AliyunCsr resource) {
+    return Optional.ofNullable(get(resource, REQUEST_ID));
+  }
+
+  public static List<Long> superseded(AliyunCsr resource) {
+    String value = get(resource, SUPERSEDED_CSR_IDS);
+    if (value == null || value.isBlank()) {
+      return List.of();
+    }
+    List<Long> ids = new ArrayList<>();
+    Arrays.stream(value.split(",")).map(String::trim).forEach(s -> parseId(s).ifPresent(ids::add));
+    return ids;
+  }
+
+  static String encodeIds(List<Long> ids) {
+    return ids.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  static Map<String, String> mutable(AliyunCsr resource) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    if (annotations == null) {
+      annotations = new HashMap<>();
+      resource.getMetadata().setAnnotations(annotations);
+    }
+    return annotations;
+  }
+
+  private static String get(AliyunCsr resource, String key) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
+  }
+
+  private static Optional<Long> parseId(String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      long id = Long.parseLong(value.trim());
+      return id > 0 ? Optional.of(id) : Optional.empty();
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.aliyuncsr.operator.reconcile;
+
+import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Derives the next status from the previous one, the generation, the outcome and the clock. Pure:
+ * no I/O, so it is unit-tested without a cluster. A condition's lastTransitionTime moves only when
+ * its status flips.
+ */
+public final class StatusBuilder {
+  public static final String READY = "Ready";
+  public static final String RECONCILING = "Reconciling";
+  public static final String STALLED = "Stalled";
+
+  private StatusBuilder() {}
+
+  /**
+   * @param uploaded the CSR CAS holds now, or empty to keep what the previous status recorded
+   */
+  public static AliyunCsrStatus build(
+      AliyunCsrStatus previous,
+      long generation,
+      Outcome outcome,
+      Optional<UploadedCsr> uploaded,
+      Instant now) {
+    AliyunCsrStatus prev = previous == null ? new AliyunCsrStatus() : previous;
+    AliyunCsrStatus next = copyUploadFields(prev);
+    uploaded.ifPresent(u -> setUploadFields(next, u));
+    next.setObservedGeneration(generation);
+
+    boolean ready = outcome.state() == Outcome.State.READY;
+    boolean progressing = outcome.state() == Outcome.State.PROGRESSING;
+    boolean stalled = outcome.state() == Outcome.State.STALLED;
+    List<Condition> conditions = new ArrayList<>();
+    conditions.add(
+        condition(prev, READY, ready, outcome.reason(), outcome.message(), generation, now));
+    conditions.add(
+        condition(
+            prev,
+            RECONCILING,
+            progressing,
+            outcome.reason(),
+            progressing ? outcome.message() : "No work in progress",
+            generation,
+            now));
+    conditions.add(
+        condition(
+            prev,
+            STALLED,
+            stalled,
+            outcome.reason(),
+            stalled ? outcome.message() : "Not stalled",
+            generation,
+            now));
+    next.setConditions(conditions);
+    return next;
+  }
+
+  private static Condition condition(
+      AliyunCsrStatus previous,
+      String type,
+      boolean isTrue,
+      String reason,
+      String message,
+      long generation,
+      Instant now) {
+    String status = isTrue ? "True" : "False";
+    String transition =
+        previous
+            .condition(type)
+            .filter(c -> status.equals(c.getStatus()) && c.getLastTransitionTime() != null)
+            .map(Condition::getLastTransitionTime)
+            .orElse(rfc3339(now));
+    return new ConditionBuilder()
+        .withType(type)
+        .withStatus(status)
+        .withReason(reason)
+        .withMessage(message)
+        .withObservedGeneration(generation)
+        .withLastTransitionTime(transition)
+        .build();
+  }
+
+  public static String rfc3339(Instant instant) {
+    return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  private static AliyunCsrStatus copyUploadFields(AliyunCsrStatus from) {
+    AliyunCsrStatus to = new AliyunCsrStatus();
+    to.setCsrId(from.getCsrId());
+    to.setRequestId(from.getRequestId());
+    to.setUploadName(from.getUploadName());
+    to.setCsrSha256(from.getCsrSha256());
+    to.setPublicKeySha256(from.getPublicKeySha256());
+    to.setCommonName(from.getCommonName());
+    to.setSans(from.getSans());
+    to.setKeyAlgorithm(from.getKeyAlgorithm());
+    to.setKeySize(from.getKeySize());
+    to.setPrivateKeyUploaded(from.getPrivateKeyUploaded());
+    to.setUploadedAt(from.getUploadedAt());
+    return to;
+  }
+
+  private static void setUploadFields(AliyunCsrStatus status, UploadedCsr u) {
+    status.setCsrId(u.csrId());
+    status.setRequestId(u.requestId());
+    status.setUploadName(u.uploadName());
+    status.setCsrSha256(u.facts().csrSha256());
+    status.setPublicKeySha256(u.facts().publicKeySha256());
+    status.setCommonName(u.facts().commonName());
+    status.setSans(List.copyOf(u.facts().sans()));
+    status.setKeyAlgorithm(u.facts().keyAlgorithm());
+    status.setKeySize(u.facts().keySize());
+    status.setPrivateKeyUploaded(u.privateKeyUploaded());
+    status.setUploadedAt(u.uploadedAt());
+  }
+}

@@ -1,0 +1,263 @@
+package dev.aliyuncsr.operator.emulator;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A local stand-in for Alibaba Cloud CAS (API 2020-04-07, the five CSR operations) that the real
+ * {@code com.aliyun.cas20200407.Client} talks to unchanged: {@code endpoint=127.0.0.1:PORT}, {@code
+ * protocol=HTTP}. It verifies ACS3-HMAC-SHA256 signatures, dates and nonces like the gateway, keeps
+ * CSRs in memory, and has runtime fault switches for tests. Thread-safe.
+ *
+ * <p><b>Counting.</b> Every HTTP request that parses is counted once, under its action (the {@code
+ * x-acs-action} header, else the query {@code Action}, else {@value CasGateway#NO_ACTION}) and one
+ * outcome: {@code "OK"}, the error Code it was answered with (authentication and injected errors
+ * included), or {@code "LostResponse"} when it was processed and its connection then dropped. A
+ * request is counted before its answer is written, so after an SDK call returns the counters
+ * already include it. An answer the client stopped waiting for (read timeout) still counts by the
+ * answer the emulator produced.
+ *
+ * <p><b>Security.</b> The query string carries the private key: nothing here logs request URLs,
+ * queries or headers, and error messages never quote request values.
+ */
+public final class CasEmulator implements AutoCloseable {
+
+  private final SwitchableClock clock;
+  private final AccessKeyRegistry accessKeys;
+  private final FaultSwitches faults;
+  private final CallCounters counters = new CallCounters();
+  private final CsrStore store = new CsrStore();
+  private final CsrActions actions;
+  private final LoopbackHttpServer server;
+
+  private CasEmulator(Builder builder) {
+    this.clock = new SwitchableClock(builder.clock);
+    this.accessKeys = builder.accessKeys;
+    this.faults = new FaultSwitches(builder.seed, System::nanoTime);
+    this.actions = new CsrActions(store, clock);
+    // Nonces live 15 minutes; the cap only matters for a fixed clock or > 1000 calls/s.
+    NonceLedger nonces = new NonceLedger(clock, 1_000_000);
+    CasGateway gateway =
+        new CasGateway(
+            new RequestAuthenticator(accessKeys, nonces, clock),
+            faults,
+            actions,
+            counters,
+            this::endpoint);
+    this.server = new LoopbackHttpServer(builder.port, gateway::handle);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Binds 127.0.0.1 (an ephemeral port unless {@link Builder#port} was given) and serves. */
+  public CasEmulator start() {
+    server.start();
+    return this;
+  }
+
+  /** Stops serving and closes every open connection; requests in flight get no answer. */
+  @Override
+  public void close() {
+    server.close();
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  /** {@code 127.0.0.1:PORT}, as the SDK's {@code Config.endpoint} wants it. */
+  public String endpoint() {
+    return "127.0.0.1:" + port();
+  }
+
+  // ---- Fault switches: all take effect for the next request, from any thread. ----
+
+  /** Added to every answer, after the work is done (a timed-out UploadCsr is still stored). */
+  public void setLatency(Duration latency) {
+    faults.setLatency(Objects.requireNonNull(latency));
+  }
+
+  /**
+   * More than {@code perSecond} calls of the action within any one second answer HTTP 400 {@code
+   * Throttling.User}; refused calls do not use up the allowance. 0 removes the limit.
+   */
+  public void setRateLimit(String action, int perSecond) {
+    faults.setRateLimit(action, perSecond);
+  }
+
+  /** That fraction of authenticated calls (any action) answer 503 ServiceUnavailable, unchanged. */
+  public void setServerErrorRate(double rate) {
+    faults.setServerErrorRate(rate);
+  }
+
+  /**
+   * That fraction of processed calls of the action lose their response (see {@link
+   * #loseNextResponses}).
+   */
+  public void setLostResponseRate(String action, double rate) {
+    faults.setLostResponseRate(action, rate);
+  }
+
+  /**
+   * The next {@code n} calls of the action that get as far as the action itself are fully processed
+   * (an UploadCsr is stored), then their connection is closed without a response byte. Calls
+   * refused earlier (bad signature, replayed nonce, injected errors) do not use these up.
+   */
+  public void loseNextResponses(String action, int n) {
+    faults.loseNextResponses(action, n);
+  }
+
+  /**
+   * The next {@code n} authenticated calls of the action answer this status and Code, without
+   * touching state. Repeated orders queue up.
+   */
+  public void failNext(String action, int n, int httpStatus, String code) {
+    faults.failNext(action, n, httpStatus, code);
+  }
+
+  /** Calls of the action signed by this AccessKey answer 403 {@code Forbidden.RAM}. */
+  public void denyAction(String accessKeyId, String action) {
+    faults.denyAction(accessKeyId, action);
+  }
+
+  public void allowAction(String accessKeyId, String action) {
+    faults.allowAction(accessKeyId, action);
+  }
+
+  /** Replaces the clock used for x-acs-date checks and createdAt, e.g. to make callers stale. */
+  public void setClock(Clock newClock) {
+    clock.set(Objects.requireNonNull(newClock));
+  }
+
+  // ---- Observation ----
+
+  /** All counted requests of the action, whatever their outcome (see the class comment). */
+  public int calls(String action) {
+    return counters.calls(action);
+  }
+
+  /** Requests of the action with this outcome: "OK", an error Code, or "LostResponse". */
+  public int calls(String action, String outcome) {
+    return counters.calls(action, outcome);
+  }
+
+  /** action → outcome → count, sorted; a snapshot. */
+  public Map<String, Map<String, Integer>> callStats() {
+    return counters.snapshot();
+  }
+
+  /** The stored CSRs in CsrId order; a snapshot. */
+  public List<StoredCsr> csrs() {
+    List<StoredCsr> csrs = new ArrayList<>();
+    store.all().forEach(entry -> csrs.add(entry.csr()));
+    return List.copyOf(csrs);
+  }
+
+  public Optional<StoredCsr> csr(long csrId) {
+    return store.get(csrId).map(CsrStore.Entry::csr);
+  }
+
+  /**
+   * Pre-seeds a CSR as UploadCsr would store it (for adoption tests). Throws {@link
+   * IllegalArgumentException} for what UploadCsr would refuse.
+   *
+   * @param name nullable
+   * @param privateKeyPem nullable
+   */
+  public StoredCsr putCsr(String name, String csrPem, String privateKeyPem) {
+    try {
+      return actions.store(csrPem, name, privateKeyPem);
+    } catch (CasError e) {
+      throw new IllegalArgumentException(e.code() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Stores a CSR exactly as given, under its own CsrId, which must be free; later uploads get
+   * higher ids. UpdateCsr works on it only if its csrPem parses.
+   */
+  public void putCsr(StoredCsr csr) {
+    Objects.requireNonNull(csr);
+    ParsedCsr parsed = null;
+    try {
+      parsed = ParsedCsr.parse(csr.csrPem());
+    } catch (CasError | NullPointerException unreadable) {
+      // stored anyway: tests may seed what the real service would hold
+    }
+    store.put(
+        new CsrStore.Entry(
+            csr,
+            parsed == null ? null : parsed.publicKeyInfo(),
+            parsed == null ? Map.of() : parsed.subjectDetails()));
+  }
+
+  /**
+   * Forgets CSRs, counters and faults. AccessKeys, the clock, remembered nonces and the CsrId
+   * sequence stay: a CsrId from before the reset never names a new CSR.
+   */
+  public void reset() {
+    faults.clear();
+    store.clear();
+    counters.clear();
+  }
+
+  /** Configures an emulator; {@link #build()} does not bind yet. */
+  public static final class Builder {
+    private final AccessKeyRegistry accessKeys = new AccessKeyRegistry();
+    private Clock clock = Clock.systemUTC();
+    private int port;
+    private long seed = System.nanoTime();
+
+    private Builder() {}
+
+    /** Accepts requests signed with this long-term AccessKey. Repeatable. */
+    public Builder accessKey(String accessKeyId, String accessKeySecret) {
+      accessKeys.add(
+          new AccessKeyRegistry.AccessKey(
+              Objects.requireNonNull(accessKeyId), Objects.requireNonNull(accessKeySecret), null));
+      return this;
+    }
+
+    /** Accepts requests signed with this STS key, and only when they carry this token. */
+    public Builder stsCredential(String accessKeyId, String accessKeySecret, String securityToken) {
+      accessKeys.add(
+          new AccessKeyRegistry.AccessKey(
+              Objects.requireNonNull(accessKeyId),
+              Objects.requireNonNull(accessKeySecret),
+              Objects.requireNonNull(securityToken)));
+      return this;
+    }
+
+    /** For x-acs-date checks, nonce expiry and createdAt. Default: the system UTC clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    /** A fixed port; default 0, an ephemeral one. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port out of range");
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Seeds the random faults (server errors, lost responses) for repeatable runs. */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    public CasEmulator build() {
+      return new CasEmulator(this);
+    }
+  }
+}

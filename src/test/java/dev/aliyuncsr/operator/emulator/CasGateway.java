@@ -1,0 +1,167 @@
+package dev.aliyuncsr.operator.emulator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns one HTTP request into one answer, in the order the Alibaba gateway works: route (action and
+ * version), authenticate, admit (RAM, flow control, injected faults), run the action, then maybe
+ * lose the response. Every request is counted exactly once, under its action and outcome, before
+ * the answer leaves.
+ */
+final class CasGateway {
+  static final String API_VERSION = "2020-04-07";
+
+  /** The counter key for requests that name no action. */
+  static final String NO_ACTION = "(none)";
+
+  static final String OK = "OK";
+  static final String LOST_RESPONSE = "LostResponse";
+
+  private static final Logger LOG = LoggerFactory.getLogger(CasGateway.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final RequestAuthenticator authenticator;
+  private final FaultSwitches faults;
+  private final CsrActions actions;
+  private final CallCounters counters;
+  private final Supplier<String> hostId;
+
+  CasGateway(
+      RequestAuthenticator authenticator,
+      FaultSwitches faults,
+      CsrActions actions,
+      CallCounters counters,
+      Supplier<String> hostId) {
+    this.authenticator = authenticator;
+    this.faults = faults;
+    this.actions = actions;
+    this.counters = counters;
+    this.hostId = hostId;
+  }
+
+  HttpAnswer handle(RawHttpRequest request) {
+    String requestId = UUID.randomUUID().toString().toUpperCase(Locale.ROOT);
+    String action = request.header("x-acs-action");
+    boolean reachedAction = false;
+    HttpAnswer answer;
+    String outcome;
+    try {
+      QueryParameters query = parseQuery(request);
+      if (action == null) {
+        action = query.get("Action").orElse(null);
+      }
+      // 1. Route: a known action of this API version.
+      route(request, query, action);
+      // 2. Authenticate, 3. admit.
+      String accessKeyId = authenticator.authenticate(request, query);
+      faults.admit(accessKeyId, action);
+      // 4. Run the action; from here on the call counts as processed.
+      reachedAction = true;
+      Map<String, Object> body = actions.handle(action, query);
+      answer = success(body, requestId);
+      outcome = OK;
+    } catch (CasError error) {
+      answer = error(error, requestId);
+      outcome = error.code();
+    } catch (RuntimeException bug) {
+      // Only the type and place: a message might quote request data.
+      LOG.warn(
+          "CAS emulator failed on {}: {} at {}",
+          action,
+          bug.getClass().getName(),
+          bug.getStackTrace().length > 0 ? bug.getStackTrace()[0] : "?");
+      CasError error = CasError.internalError();
+      answer = error(error, requestId);
+      outcome = error.code();
+    }
+    String counterKey = action == null || action.isEmpty() ? NO_ACTION : action;
+    // 5. A lost response: the work is done (a CSR may be stored), the client learns nothing.
+    if (reachedAction && faults.loseResponse(counterKey)) {
+      answer = HttpAnswer.drop();
+      outcome = LOST_RESPONSE;
+    }
+    counters.record(counterKey, outcome);
+    return delayed(answer);
+  }
+
+  private static QueryParameters parseQuery(RawHttpRequest request) {
+    try {
+      return QueryParameters.parse(request.rawQuery());
+    } catch (IllegalArgumentException e) {
+      throw CasError.malformedQuery();
+    }
+  }
+
+  private static void route(RawHttpRequest request, QueryParameters query, String action) {
+    if (action == null || action.isEmpty()) {
+      throw CasError.missingAction();
+    }
+    String version = request.header("x-acs-version");
+    if (version == null) {
+      version = query.get("Version").orElse(null);
+    }
+    if (!API_VERSION.equals(version)) {
+      throw CasError.invalidVersion();
+    }
+    if (!CsrActions.NAMES.contains(action)) {
+      throw CasError.actionNotFound();
+    }
+  }
+
+  /** Injected latency comes on top of every answer, dropped ones included. */
+  private HttpAnswer delayed(HttpAnswer answer) {
+    Duration latency = faults.latency();
+    if (!latency.isZero()) {
+      try {
+        Thread.sleep(latency.toMillis(), latency.toNanosPart() % 1_000_000);
+      } catch (InterruptedException e) {
+        // The emulator is closing; the connection goes with it.
+        Thread.currentThread().interrupt();
+        return HttpAnswer.drop();
+      }
+    }
+    return answer;
+  }
+
+  private static HttpAnswer success(Map<String, Object> fields, String requestId) {
+    Map<String, Object> body = new LinkedHashMap<>(fields);
+    body.put("RequestId", requestId);
+    return json(200, body, requestId);
+  }
+
+  private HttpAnswer error(CasError error, String requestId) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("RequestId", requestId);
+    body.put("HostId", hostId.get());
+    body.put("Code", error.code());
+    body.put("Message", error.getMessage());
+    body.put(
+        "Recommend",
+        "https://api.aliyun.com/troubleshoot?q="
+            + error.code()
+            + "&product=cas&requestId="
+            + requestId);
+    return json(error.status(), body, requestId);
+  }
+
+  private static HttpAnswer json(int status, Map<String, Object> body, String requestId) {
+    try {
+      return new HttpAnswer.Respond(
+          status,
+          "application/json;charset=utf-8",
+          Map.of("x-acs-request-id", requestId),
+          JSON.writeValueAsBytes(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a map of strings and numbers always serialises", e);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.aliyuncsr.operator.testing;
+
+import dev.aliyuncsr.operator.AliyunCsrOperator;
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.api.AliyunCsrSpec;
+import dev.aliyuncsr.operator.api.SecretKeyRef;
+import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
+import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
+import dev.aliyuncsr.operator.cloud.CallBudget;
+import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.config.CasSettings;
+import dev.aliyuncsr.operator.config.OperatorConfig;
+import dev.aliyuncsr.operator.emulator.CasEmulator;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The operator, in-process, against the real API server and the real SDK talking to the CAS
+ * emulator. Tests create what they need in namespaces of their own.
+ */
+public final class OperatorHarness implements AutoCloseable {
+  public static final String ACCESS_KEY_ID = "LTAI5tTestAccessKey";
+  public static final String ACCESS_KEY_SECRET = "test-access-key-secret-0123456789";
+
+  public final CasEmulator emulator;
+  public final KubernetesClient client;
+  private final Map<String, String> env;
+  private AliyunCsrOperator operator;
+
+  private OperatorHarness(Map<String, String> env) {
+    this.env = env;
+    this.emulator = CasEmulator.builder().accessKey(ACCESS_KEY_ID, ACCESS_KEY_SECRET).build();
+    emulator.start();
+    this.client = KubeApiServerFixture.newClient();
+  }
+
+  public static OperatorHarness start() {
+    return start(Map.of());
+  }
+
+  /** Starts with extra operator environment, e.g. CAS_QPS. */
+  public static OperatorHarness start(Map<String, String> extraEnv) {
+    Map<String, String> env = new HashMap<>();
+    env.put("CAS_QPS", "50");
+    env.put("CAS_MAX_CONCURRENCY", "8");
+    env.put("RECONCILE_THREADS", "8");
+    env.putAll(extraEnv);
+    OperatorHarness harness = new OperatorHarness(env);
+    harness.startOperator();
+    return harness;
+  }
+
+  public OperatorConfig config() {
+    Map<String, String> all = new HashMap<>(env);
+    all.put("CAS_ENDPOINT", emulator.endpoint());
+    all.put("CAS_PROTOCOL", "http");
+    return OperatorConfig.fromEnvironment(all);
+  }
+
+  /** A real SDK client on the emulator with static AccessKey credentials. */
+  public CasClient casClient(String accessKeySecret) {
+    OperatorConfig config = config();
+    CasSettings cas = config.cas();
+    try {
+      var credentials =
+          new com.aliyun.credentials.Client(
+              new com.aliyun.credentials.models.Config()
+                  .setType("access_key")
+                  .setAccessKeyId(ACCESS_KEY_ID)
+                  .setAccessKeySecret(accessKeySecret));
+      return new BudgetedCasClient(
+          AlibabaCasClient.create(cas, credentials),
+          new CallBudget(cas.qps(), cas.maxConcurrentCalls(), 1));
+    } catch (CasException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public synchronized void startOperator() {
+    if (operator == null) {
+      operator = AliyunCsrOperator.start(client, casClient(ACCESS_KEY_SECRET), config());
+    }
+  }
+
+  public synchronized void stopOperator() {
+    if (operator != null) {
+      operator.close();
+      operator = null;
+    }
+  }
+
+  public void restartOperator() {
+    stopOperator();
+    startOperator();
+  }
+
+  public String newNamespace() {
+    String name = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
+    return name;
+  }
+
+  public Secret secret(String namespace, String name, Map<String, String> stringData) {
+    Secret secret =
+        new SecretBuilder()
+            .withMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build())
+            .withStringData(stringData)
+            .build();
+    return client.resource(secret).serverSideApply();
+  }
+
+  public static AliyunCsr aliyunCsr(
+      String namespace, String name, String csrSecret, String keySecret) {
+    AliyunCsr resource = new AliyunCsr();
+    resource.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    AliyunCsrSpec spec = new AliyunCsrSpec();
+    spec.setCsrSecretRef(new SecretKeyRef(csrSecret, null));
+    if (keySecret != null) {
+      spec.setKeySecretRef(new SecretKeyRef(keySecret, null));
+    }
+    resource.setSpec(spec);
+    return resource;
+  }
+
+  public AliyunCsr create(AliyunCsr resource) {
+    return client.resource(resource).create();
+  }
+
+  public AliyunCsr get(String namespace, String name) {
+    return client.resources(AliyunCsr.class).inNamespace(namespace).withName(name).get();
+  }
+
+  public static Duration timeout() {
+    return Duration.ofSeconds(60);
+  }
+
+  public static Set<String> readyConditionTypes() {
+    return Set.of("Ready", "Reconciling", "Stalled");
+  }
+
+  @Override
+  public void close() {
+    stopOperator();
+    emulator.close();
+    client.close();
+  }
+}
