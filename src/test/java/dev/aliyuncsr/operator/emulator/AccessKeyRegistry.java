@@ -8,7 +8,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class AccessKeyRegistry {
 
   /** One AccessKey pair; {@code securityToken} is null for a long-term key. */
-  record AccessKey(String id, String secret, String securityToken) {}
+  record AccessKey(String id, String secret, String securityToken) {
+    @Override
+    public String toString() {
+      return "AccessKey[" + id + (securityToken == null ? "" : ", sts") + "]";
+    }
+  }
 
   private final Map<String, AccessKey> keys = new ConcurrentHashMap<>();
 

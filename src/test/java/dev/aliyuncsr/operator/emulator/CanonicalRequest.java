@@ -39,6 +39,12 @@ public record CanonicalRequest(
     return text.toString();
   }
 
+  /** Its hash only: the text holds the query (a private key) and any STS token. */
+  @Override
+  public String toString() {
+    return "CanonicalRequest[" + method + " " + path + ", sha256=" + sha256Hex() + "]";
+  }
+
   public String sha256Hex() {
     return Acs3Signature.sha256Hex(text());
   }

@@ -15,20 +15,33 @@ import java.util.Optional;
  * CSRs in memory, and has runtime fault switches for tests. Thread-safe.
  *
  * <p><b>Counting.</b> Every HTTP request that parses is counted once, under its action (the {@code
- * x-acs-action} header, else the query {@code Action}, else {@value CasGateway#NO_ACTION}) and one
- * outcome: {@code "OK"}, the error Code it was answered with (authentication and injected errors
- * included), or {@code "LostResponse"} when it was processed and its connection then dropped. A
- * request is counted before its answer is written, so after an SDK call returns the counters
- * already include it. An answer the client stopped waiting for (read timeout) still counts by the
- * answer the emulator produced.
+ * x-acs-action} header, else the query {@code Action}, else {@value #NO_ACTION}) and one outcome:
+ * {@value #OK}, the error Code it was answered with (authentication and injected errors included),
+ * or {@value #LOST_RESPONSE} when it was processed and its connection then dropped. A request is
+ * counted before its answer is written, so after an SDK call returns the counters already include
+ * it. An answer the client stopped waiting for (read timeout) still counts by the answer the
+ * emulator produced.
  *
  * <p><b>Security.</b> The query string carries the private key: nothing here logs request URLs,
  * queries or headers, and error messages never quote request values.
  */
 public final class CasEmulator implements AutoCloseable {
+  /** The outcome of a call answered 200. */
+  public static final String OK = CasGateway.OK;
+
+  /** The outcome of a call processed and then answered with a dropped connection. */
+  public static final String LOST_RESPONSE = CasGateway.LOST_RESPONSE;
+
+  /** The action under which requests naming no action are counted. */
+  public static final String NO_ACTION = CasGateway.NO_ACTION;
+
+  /**
+   * Nonces are kept 15 minutes; past this many the oldest go first. OkHttp re-sends within
+   * milliseconds, so the cap costs nothing real and bounds memory to a few tens of MB.
+   */
+  private static final int NONCE_CAPACITY = 200_000;
 
   private final SwitchableClock clock;
-  private final AccessKeyRegistry accessKeys;
   private final FaultSwitches faults;
   private final CallCounters counters = new CallCounters();
   private final CsrStore store = new CsrStore();
@@ -37,11 +50,11 @@ public final class CasEmulator implements AutoCloseable {
 
   private CasEmulator(Builder builder) {
     this.clock = new SwitchableClock(builder.clock);
-    this.accessKeys = builder.accessKeys;
+    AccessKeyRegistry accessKeys = new AccessKeyRegistry();
+    builder.accessKeys.forEach(accessKeys::add);
     this.faults = new FaultSwitches(builder.seed, System::nanoTime);
     this.actions = new CsrActions(store, clock);
-    // Nonces live 15 minutes; the cap only matters for a fixed clock or > 1000 calls/s.
-    NonceLedger nonces = new NonceLedger(clock, 1_000_000);
+    NonceLedger nonces = new NonceLedger(clock, NONCE_CAPACITY);
     CasGateway gateway =
         new CasGateway(
             new RequestAuthenticator(accessKeys, nonces, clock),
@@ -188,7 +201,7 @@ public final class CasEmulator implements AutoCloseable {
     ParsedCsr parsed = null;
     try {
       parsed = ParsedCsr.parse(csr.csrPem());
-    } catch (CasError | NullPointerException unreadable) {
+    } catch (CasError unreadable) {
       // stored anyway: tests may seed what the real service would hold
     }
     store.put(
@@ -210,7 +223,7 @@ public final class CasEmulator implements AutoCloseable {
 
   /** Configures an emulator; {@link #build()} does not bind yet. */
   public static final class Builder {
-    private final AccessKeyRegistry accessKeys = new AccessKeyRegistry();
+    private final List<AccessKeyRegistry.AccessKey> accessKeys = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private int port;
     private long seed = System.nanoTime();

@@ -2,6 +2,7 @@ package dev.aliyuncsr.operator.emulator;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -10,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
@@ -48,7 +50,10 @@ final class LoopbackHttpServer implements AutoCloseable {
     this.connectionThreads = Executors.newCachedThreadPool(daemonThreads("cas-emulator-conn-"));
   }
 
-  void start() {
+  synchronized void start() {
+    if (serverSocket != null || closed) {
+      throw new IllegalStateException("an emulator starts once");
+    }
     try {
       ServerSocket socket = new ServerSocket();
       socket.setReuseAddress(true);
@@ -137,7 +142,7 @@ final class LoopbackHttpServer implements AutoCloseable {
           return;
         }
       }
-    } catch (SocketException | java.io.EOFException | java.net.SocketTimeoutException e) {
+    } catch (SocketException | EOFException | SocketTimeoutException e) {
       // The client went away, or was idle too long: nothing to report.
     } catch (IOException e) {
       LOG.debug("CAS emulator connection ended: {}", e.getClass().getSimpleName());

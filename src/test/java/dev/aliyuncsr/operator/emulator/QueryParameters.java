@@ -15,7 +15,13 @@ import java.util.stream.Collectors;
 public final class QueryParameters {
 
   /** One decoded name=value pair. */
-  public record Parameter(String name, String value) {}
+  public record Parameter(String name, String value) {
+    /** The name only: a value may be a private key. */
+    @Override
+    public String toString() {
+      return name + "=<redacted>";
+    }
+  }
 
   private final List<Parameter> parameters;
 
@@ -46,6 +52,11 @@ public final class QueryParameters {
       parameters.add(new Parameter(formDecode(name), formDecode(value)));
     }
     return new QueryParameters(parameters);
+  }
+
+  @Override
+  public String toString() {
+    return "QueryParameters" + parameters;
   }
 
   /** The value of the last parameter with that name. */

@@ -31,6 +31,12 @@ record RawHttpRequest(
     return headers.containsKey(name.toLowerCase(Locale.ROOT));
   }
 
+  /** Method and path only: the query and headers carry the private key and the STS token. */
+  @Override
+  public String toString() {
+    return "RawHttpRequest[" + method + " " + path + "]";
+  }
+
   boolean wantsKeepAlive() {
     String connection = header("connection");
     if (connection != null && connection.equalsIgnoreCase("close")) {

@@ -34,10 +34,12 @@ public final class OperatorHarness implements AutoCloseable {
   public final CasEmulator emulator;
   public final KubernetesClient client;
   private final Map<String, String> env;
+  private final String signingSecret;
   private AliyunCsrOperator operator;
 
-  private OperatorHarness(Map<String, String> env) {
+  private OperatorHarness(Map<String, String> env, String signingSecret) {
     this.env = env;
+    this.signingSecret = signingSecret;
     this.emulator = CasEmulator.builder().accessKey(ACCESS_KEY_ID, ACCESS_KEY_SECRET).build();
     emulator.start();
     this.client = KubeApiServerFixture.newClient();
@@ -49,12 +51,17 @@ public final class OperatorHarness implements AutoCloseable {
 
   /** Starts with extra operator environment, e.g. CAS_QPS. */
   public static OperatorHarness start(Map<String, String> extraEnv) {
+    return start(extraEnv, ACCESS_KEY_SECRET);
+  }
+
+  /** Starts an operator that signs its CAS calls with {@code signingSecret}. */
+  public static OperatorHarness start(Map<String, String> extraEnv, String signingSecret) {
     Map<String, String> env = new HashMap<>();
     env.put("CAS_QPS", "50");
     env.put("CAS_MAX_CONCURRENCY", "8");
     env.put("RECONCILE_THREADS", "8");
     env.putAll(extraEnv);
-    OperatorHarness harness = new OperatorHarness(env);
+    OperatorHarness harness = new OperatorHarness(env, signingSecret);
     harness.startOperator();
     return harness;
   }
@@ -87,7 +94,7 @@ public final class OperatorHarness implements AutoCloseable {
 
   public synchronized void startOperator() {
     if (operator == null) {
-      operator = AliyunCsrOperator.start(client, casClient(ACCESS_KEY_SECRET), config());
+      operator = AliyunCsrOperator.start(client, casClient(signingSecret), config());
     }
   }
 

@@ -17,8 +17,6 @@ import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -40,7 +38,10 @@ public final class TestPki {
       return pem("PRIVATE KEY", keyPair.getPrivate().getEncoded());
     }
 
-    /** PKCS#1 "RSA PRIVATE KEY" for RSA, SEC1 "EC PRIVATE KEY" for EC (OpenSSL's legacy form). */
+    /**
+     * PKCS#1 "RSA PRIVATE KEY" for RSA. For EC keys use {@link TestPkiVariants#sec1KeyPem}: this
+     * writer leaves out the curve, which openssl cannot read either.
+     */
     public String traditionalKeyPem() {
       StringWriter out = new StringWriter();
       try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
@@ -53,21 +54,7 @@ public final class TestPki {
 
     /** PKCS#8 "ENCRYPTED PRIVATE KEY", protected by the given password. */
     public String encryptedPkcs8KeyPem(String password) {
-      try {
-        var encryptor =
-            new JceOpenSSLPKCS8EncryptorBuilder(PKCSObjectIdentifiers.id_PBES2)
-                .setPassword(password.toCharArray())
-                .build();
-        PemObject object =
-            new JcaPKCS8Generator(keyPair.getPrivate(), encryptor).generate();
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-          writer.writeObject(object);
-        }
-        return out.toString();
-      } catch (OperatorCreationException | IOException e) {
-        throw new IllegalStateException(e);
-      }
+      return TestPkiVariants.encryptedPkcs8KeyPem(keyPair, password);
     }
 
     public PrivateKeyInfo privateKeyInfo() {
