@@ -3,6 +3,7 @@ package dev.aliyuncsr.operator.testing;
 import dev.aliyuncsr.operator.AliyunCsrOperator;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrSpec;
+import dev.aliyuncsr.operator.api.DeletionPolicy;
 import dev.aliyuncsr.operator.api.SecretKeyRef;
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
@@ -157,8 +158,34 @@ public final class OperatorHarness implements AutoCloseable {
     return Set.of("Ready", "Reconciling", "Stalled");
   }
 
+  /**
+   * Deletes every AliyunCsr as Orphan, with this operator still running to release them, so the
+   * next test class starts from an API server with none left and no teardown calls CAS.
+   */
+  public void deleteAllAsOrphans() {
+    for (AliyunCsr r : client.resources(AliyunCsr.class).inAnyNamespace().list().getItems()) {
+      client
+          .resources(AliyunCsr.class)
+          .inNamespace(r.getMetadata().getNamespace())
+          .withName(r.getMetadata().getName())
+          .edit(
+              current -> {
+                current.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                return current;
+              });
+    }
+    client.resources(AliyunCsr.class).inAnyNamespace().delete();
+    org.awaitility.Awaitility.await()
+        .atMost(timeout())
+        .until(
+            () -> client.resources(AliyunCsr.class).inAnyNamespace().list().getItems().isEmpty());
+  }
+
   @Override
   public void close() {
+    if (operator != null) {
+      deleteAllAsOrphans();
+    }
     stopOperator();
     emulator.close();
     client.close();

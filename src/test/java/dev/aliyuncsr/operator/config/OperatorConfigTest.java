@@ -1,0 +1,52 @@
+package dev.aliyuncsr.operator.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OperatorConfigTest {
+
+  @Test
+  void defaultsMatchTheReadme() {
+    OperatorConfig config = OperatorConfig.fromEnvironment(Map.of());
+    assertThat(config.cas().endpoint()).isEqualTo("cas.aliyuncs.com");
+    assertThat(config.cas().protocol()).isEqualTo("HTTPS");
+    assertThat(config.cas().region()).isEqualTo("cn-hangzhou");
+    assertThat(config.cas().qps()).isEqualTo(5);
+    assertThat(config.watchNamespaces()).isEmpty();
+    assertThat(config.resyncInterval()).isEqualTo(Duration.ofHours(1));
+  }
+
+  @Test
+  void readsEveryVariable() {
+    OperatorConfig config =
+        OperatorConfig.fromEnvironment(
+            Map.of(
+                "CAS_ENDPOINT", "127.0.0.1:8080",
+                "CAS_PROTOCOL", "http",
+                "CAS_REGION", "ap-southeast-1",
+                "CAS_QPS", "2.5",
+                "CAS_READ_TIMEOUT", "1500ms",
+                "WATCH_NAMESPACES", " a, b ,,",
+                "RESYNC_INTERVAL", "PT10M"));
+    assertThat(config.cas().endpoint()).isEqualTo("127.0.0.1:8080");
+    assertThat(config.cas().protocol()).isEqualTo("HTTP");
+    assertThat(config.cas().qps()).isEqualTo(2.5);
+    assertThat(config.cas().readTimeout()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(config.watchNamespaces()).containsExactlyInAnyOrder("a", "b");
+    assertThat(config.resyncInterval()).isEqualTo(Duration.ofMinutes(10));
+  }
+
+  @Test
+  void badValuesNameTheVariable() {
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("CAS_QPS", "fast")))
+        .hasMessageContaining("CAS_QPS");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("CAS_PROTOCOL", "ftp")))
+        .hasMessageContaining("CAS_PROTOCOL");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("RESYNC_INTERVAL", "soon")))
+        .hasMessageContaining("RESYNC_INTERVAL");
+  }
+}

@@ -1,0 +1,126 @@
+package dev.aliyuncsr.operator.it;
+
+import static dev.aliyuncsr.operator.testing.OperatorHarness.aliyunCsr;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.api.DeletionPolicy;
+import dev.aliyuncsr.operator.emulator.CasEmulator;
+import dev.aliyuncsr.operator.emulator.StoredCsr;
+import dev.aliyuncsr.operator.reconcile.CrashPoints;
+import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
+import dev.aliyuncsr.operator.testing.OperatorHarness;
+import dev.aliyuncsr.operator.testing.OperatorProcess;
+import dev.aliyuncsr.operator.testing.TestPki;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The operator process is halted at each step around the upload, then started again: every case
+ * ends with exactly one CSR in CAS and a correct status.
+ */
+class CrashRecoveryIT {
+  static CasEmulator emulator;
+  static KubernetesClient client;
+
+  @BeforeAll
+  static void start() {
+    emulator =
+        CasEmulator.builder()
+            .accessKey(OperatorHarness.ACCESS_KEY_ID, OperatorHarness.ACCESS_KEY_SECRET)
+            .build()
+            .start();
+    client = KubeApiServerFixture.newClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    emulator.close();
+    client.close();
+  }
+
+  @ParameterizedTest
+  @EnumSource(CrashPoints.Point.class)
+  void crashAtEveryStepEndsWithExactlyOneCsr(CrashPoints.Point point) throws Exception {
+    String ns = "crash-" + UUID.randomUUID().toString().substring(0, 6);
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
+    var pki = TestPki.rsaCsr(2048, point.name().toLowerCase() + ".example.com");
+    client
+        .resource(
+            new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("tls").build())
+                .withStringData(Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()))
+                .build())
+        .create();
+    client.resource(aliyunCsr(ns, "crash", "tls", "tls")).create();
+    Path log = Path.of("target", "crash-logs", point.name() + ".log");
+
+    try (OperatorProcess crashing =
+        OperatorProcess.start(
+            emulator.endpoint(), Map.of("WATCH_NAMESPACES", ns, "CRASH_AT", point.name()), log)) {
+      assertThat(crashing.awaitExit(Duration.ofSeconds(90)))
+          .as("the operator halts at %s", point)
+          .isEqualTo(137);
+    }
+    try (OperatorProcess restarted =
+        OperatorProcess.start(emulator.endpoint(), Map.of("WATCH_NAMESPACES", ns), log)) {
+      AliyunCsr ready =
+          await()
+              .atMost(Duration.ofSeconds(90))
+              .until(
+                  () -> client.resources(AliyunCsr.class).inNamespace(ns).withName("crash").get(),
+                  AliyunCsrIT::isReady);
+      List<StoredCsr> stored =
+          emulator.csrs().stream()
+              .filter(c -> c.name().equals(ready.getStatus().getUploadName()))
+              .toList();
+      assertThat(stored).hasSize(1);
+      assertThat(ready.getStatus().getCsrId()).isEqualTo(stored.get(0).csrId());
+      assertThat(stored.get(0).hasPrivateKey()).isTrue();
+      String expectedReason = point == CrashPoints.Point.AFTER_UPLOAD ? "Recovered" : "Uploaded";
+      assertThat(ready.getStatus().condition("Ready").orElseThrow().getReason())
+          .isEqualTo(expectedReason);
+      // Neither process wrote key material or a request URL to its log.
+      String output = restarted.log();
+      for (String line : pki.pkcs8KeyPem().split("\n")) {
+        if (!line.startsWith("-----")) {
+          assertThat(output).doesNotContain(line);
+        }
+      }
+      assertThat(output).doesNotContain("Key=").doesNotContain("/?Csr=");
+
+      // Leave nothing behind for the next test class: released as Orphan by this process.
+      client
+          .resources(AliyunCsr.class)
+          .inNamespace(ns)
+          .withName("crash")
+          .edit(
+              r -> {
+                r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                return r;
+              });
+      client.resources(AliyunCsr.class).inNamespace(ns).withName("crash").delete();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  client.resources(AliyunCsr.class).inNamespace(ns).withName("crash").get()
+                      == null);
+    }
+  }
+}
