@@ -269,15 +269,18 @@ public final class AlibabaCasClient implements CasClient {
 
     private static CasException fromTransportError(
         String action, boolean createsResource, Exception e) {
+      boolean neverSent = false;
+      boolean timedOut = false;
       Throwable root = e;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
+      for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        neverSent |=
+            t instanceof ConnectException
+                || t instanceof UnknownHostException
+                || t instanceof NoRouteToHostException;
+        timedOut |= t instanceof InterruptedIOException;
+        root = t;
       }
-      boolean neverSent =
-          root instanceof ConnectException
-              || root instanceof UnknownHostException
-              || root instanceof NoRouteToHostException;
-      String code = root instanceof InterruptedIOException ? "Timeout" : "TransportError";
+      String code = timedOut ? "Timeout" : "TransportError";
       Kind kind = neverSent || !createsResource ? Kind.RETRYABLE : Kind.AMBIGUOUS;
       // Only the exception's type: OkHttp's messages can name the request URL.
       return new CasException(
