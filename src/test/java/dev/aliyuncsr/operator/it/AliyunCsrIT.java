@@ -101,7 +101,7 @@ class AliyunCsrIT {
     // The Secret watch brings the change in seconds, not at the hourly resync.
     AliyunCsr ready =
         await()
-            .atMost(java.time.Duration.ofSeconds(10))
+            .atMost(java.time.Duration.ofSeconds(5))
             .until(() -> harness.get(ns, "late"), r -> isReady(r));
     assertThat(ready.getStatus().getKeyAlgorithm()).isEqualTo("EC");
     assertThat(ready.getStatus().getPrivateKeyUploaded()).isFalse();

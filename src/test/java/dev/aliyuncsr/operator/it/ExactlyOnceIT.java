@@ -63,6 +63,29 @@ class ExactlyOnceIT {
   }
 
   @Test
+  void severalUploadsFoundOnRecoveryStallInsteadOfGuessing() {
+    String ns = harness.newNamespace();
+    var pki = TestPki.rsaCsr(2048, "dup.example.com");
+    String name = "dup_" + ns;
+    // Two copies of this very CSR under the name already exist (left by some other tool), and
+    // the operator's own upload answer is lost: recovery finds three and must not pick one.
+    StoredCsr first = harness.emulator.putCsr(name, pki.csrPem(), null);
+    StoredCsr second = harness.emulator.putCsr(name, pki.csrPem(), null);
+    harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
+    harness.emulator.loseNextResponses("UploadCsr", 1);
+    AliyunCsr resource = aliyunCsr(ns, "dup", "csr", null);
+    resource.getSpec().setName(name);
+    harness.create(resource);
+
+    AliyunCsr stalled = awaitReason(ns, "dup", "DuplicateExternalResources");
+    assertThat(stalled.getStatus().condition("Stalled").orElseThrow().getStatus()).isEqualTo("True");
+    assertThat(stalled.getStatus().condition("Ready").orElseThrow().getMessage())
+        .contains(Long.toString(first.csrId()))
+        .contains(Long.toString(second.csrId()));
+    assertThat(storedFor(name)).hasSize(3);
+  }
+
+  @Test
   void throttlingAndServerErrorsAreRetriedUntilReady() {
     String ns = harness.newNamespace();
     var pki = TestPki.ecCsr("secp256r1", "busy.example.com");

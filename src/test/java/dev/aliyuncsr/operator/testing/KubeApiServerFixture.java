@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 public final class KubeApiServerFixture {
   private static KubeAPIServer server;
   private static String kubeConfigYaml;
+  private static LoopbackTcpProxy proxy;
 
   private KubeApiServerFixture() {}
 
@@ -44,12 +46,78 @@ public final class KubeApiServerFixture {
     return kubeConfigYaml;
   }
 
-  /** Stops and starts the API server on the same etcd data, as a control-plane restart would. */
-  public static synchronized void restart() {
+  /**
+   * A kubeconfig whose server is a {@link LoopbackTcpProxy} in front of the API server, so that
+   * it stays valid across {@link #restartApiServer()}.
+   */
+  public static synchronized String proxiedKubeConfigYaml() {
+    String direct = kubeConfigYaml();
+    try {
+      if (proxy == null) {
+        proxy = new LoopbackTcpProxy(serverPort(direct));
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return withServerPort(direct, proxy.port());
+  }
+
+  /**
+   * Stops kube-apiserver and starts it again on the same etcd, as a control-plane restart does.
+   * kube-api-test has no API for it (its stop() also wipes etcd), so this reaches into its
+   * process objects; the restarted server listens on a new port, which the proxy follows.
+   */
+  public static synchronized void restartApiServer() {
     kubeConfigYaml();
-    server.stop();
-    server.start();
-    kubeConfigYaml = server.getKubeConfigYaml();
+    try {
+      Object apiServerProcess = field(server, "kubeApiServerProcess");
+      Process process = (Process) field(apiServerProcess, "apiServerProcess");
+      // The etcd port is only in the running server's command line.
+      String cmdline =
+          Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
+      List<String> args = List.of(cmdline.split("\u0000"));
+      int flag = args.indexOf("--etcd-servers");
+      if (flag < 0 || flag + 1 >= args.size()) {
+        throw new IllegalStateException("kube-apiserver runs without --etcd-servers");
+      }
+      String etcdUrl = args.get(flag + 1);
+      int etcdPort = Integer.parseInt(etcdUrl.substring(etcdUrl.lastIndexOf(':') + 1));
+      apiServerProcess.getClass().getMethod("stopApiServer").invoke(apiServerProcess);
+      int port =
+          (int)
+              apiServerProcess
+                  .getClass()
+                  .getMethod("startApiServer", int.class)
+                  .invoke(apiServerProcess, etcdPort);
+      apiServerProcess.getClass().getMethod("waitUntilReady").invoke(apiServerProcess);
+      kubeConfigYaml = withServerPort(kubeConfigYaml, port);
+      if (proxy != null) {
+        proxy.retarget(port);
+      }
+    } catch (ReflectiveOperationException | IOException e) {
+      throw new IllegalStateException("cannot restart kube-apiserver", e);
+    }
+  }
+
+  private static Object field(Object target, String name) throws ReflectiveOperationException {
+    var field = target.getClass().getDeclaredField(name);
+    field.setAccessible(true);
+    return field.get(target);
+  }
+
+  private static final java.util.regex.Pattern SERVER =
+      java.util.regex.Pattern.compile("(server: *\"?https://127\\.0\\.0\\.1:)(\\d+)");
+
+  static int serverPort(String kubeConfig) {
+    var m = SERVER.matcher(kubeConfig);
+    if (!m.find()) {
+      throw new IllegalStateException("no 127.0.0.1 server in the kubeconfig");
+    }
+    return Integer.parseInt(m.group(2));
+  }
+
+  static String withServerPort(String kubeConfig, int port) {
+    return SERVER.matcher(kubeConfig).replaceAll("$1" + port);
   }
 
   public static KubernetesClient newClient() {

@@ -27,8 +27,14 @@ public final class OperatorProcess implements AutoCloseable {
    */
   public static OperatorProcess start(String casEndpoint, Map<String, String> env, Path log)
       throws IOException {
+    return start(KubeApiServerFixture.kubeConfigYaml(), casEndpoint, env, log);
+  }
+
+  public static OperatorProcess start(
+      String kubeConfigYaml, String casEndpoint, Map<String, String> env, Path log)
+      throws IOException {
     Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
-    Files.writeString(kubeconfig, KubeApiServerFixture.kubeConfigYaml());
+    Files.writeString(kubeconfig, kubeConfigYaml);
     kubeconfig.toFile().deleteOnExit();
     String jar =
         System.getProperty("operator.jar", Path.of("target", "aliyun-csr-operator.jar").toString());
