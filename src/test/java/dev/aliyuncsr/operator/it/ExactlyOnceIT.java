@@ -78,7 +78,8 @@ class ExactlyOnceIT {
     harness.create(resource);
 
     AliyunCsr stalled = awaitReason(ns, "dup", "DuplicateExternalResources");
-    assertThat(stalled.getStatus().condition("Stalled").orElseThrow().getStatus()).isEqualTo("True");
+    assertThat(stalled.getStatus().condition("Stalled").orElseThrow().getStatus())
+        .isEqualTo("True");
     assertThat(stalled.getStatus().condition("Ready").orElseThrow().getMessage())
         .contains(Long.toString(first.csrId()))
         .contains(Long.toString(second.csrId()));

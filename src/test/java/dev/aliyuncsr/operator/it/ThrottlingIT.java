@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 class ThrottlingIT {
   /** 200 in the default build; {@code -Dthrottling.resources=1000} for the full-size check. */
   static final int RESOURCES = Integer.getInteger("throttling.resources", 200);
+
   static OperatorHarness harness;
 
   @BeforeAll
@@ -52,8 +53,8 @@ class ThrottlingIT {
         .until(
             () ->
                 harness.client.resources(AliyunCsr.class).inNamespace(ns).list().getItems().stream()
-                    .filter(AliyunCsrIT::isReady)
-                    .count()
+                        .filter(AliyunCsrIT::isReady)
+                        .count()
                     == RESOURCES);
     int uploads = harness.emulator.calls("UploadCsr");
     int throttled = harness.emulator.calls("UploadCsr", "Throttling.User");

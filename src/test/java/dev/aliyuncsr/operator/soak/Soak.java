@@ -24,8 +24,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code ./mvnw -Psoak}: many AliyunCsrs against a faulty CAS (5% 503s, 5% lost UploadCsr answers,
- * 10 UploadCsr per second) while the operator process is SIGKILLed at random and the API server
- * is restarted once. Prints the counts that must hold at the end and exits non-zero otherwise.
+ * 10 UploadCsr per second) while the operator process is SIGKILLed at random and the API server is
+ * restarted once. Prints the counts that must hold at the end and exits non-zero otherwise.
  */
 public final class Soak {
   private Soak() {}
@@ -200,5 +200,4 @@ public final class Soak {
   private static void say(String format, Object... args) {
     System.out.printf("[soak] " + format + "%n", args);
   }
-
 }

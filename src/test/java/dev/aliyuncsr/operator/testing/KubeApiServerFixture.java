@@ -47,8 +47,8 @@ public final class KubeApiServerFixture {
   }
 
   /**
-   * A kubeconfig whose server is a {@link LoopbackTcpProxy} in front of the API server, so that
-   * it stays valid across {@link #restartApiServer()}.
+   * A kubeconfig whose server is a {@link LoopbackTcpProxy} in front of the API server, so that it
+   * stays valid across {@link #restartApiServer()}.
    */
   public static synchronized String proxiedKubeConfigYaml() {
     String direct = kubeConfigYaml();
@@ -64,8 +64,8 @@ public final class KubeApiServerFixture {
 
   /**
    * Stops kube-apiserver and starts it again on the same etcd, as a control-plane restart does.
-   * kube-api-test has no API for it (its stop() also wipes etcd), so this reaches into its
-   * process objects; the restarted server listens on a new port, which the proxy follows.
+   * kube-api-test has no API for it (its stop() also wipes etcd), so this reaches into its process
+   * objects; the restarted server listens on a new port, which the proxy follows.
    */
   public static synchronized void restartApiServer() {
     kubeConfigYaml();
@@ -73,8 +73,7 @@ public final class KubeApiServerFixture {
       Object apiServerProcess = field(server, "kubeApiServerProcess");
       Process process = (Process) field(apiServerProcess, "apiServerProcess");
       // The etcd port is only in the running server's command line.
-      String cmdline =
-          Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
+      String cmdline = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
       List<String> args = List.of(cmdline.split("\u0000"));
       int flag = args.indexOf("--etcd-servers");
       if (flag < 0 || flag + 1 >= args.size()) {

@@ -11,9 +11,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP forwarder on 127.0.0.1 with a port that stays the same while its target moves: clients
- * keep one kubeconfig across an API server restart, which kube-api-test does on a new port.
- * {@link #retarget} drops every open connection, as a restart would.
+ * A TCP forwarder on 127.0.0.1 with a port that stays the same while its target moves: clients keep
+ * one kubeconfig across an API server restart, which kube-api-test does on a new port. {@link
+ * #retarget} drops every open connection, as a restart would.
  */
 public final class LoopbackTcpProxy implements AutoCloseable {
   private final ServerSocket server;
