@@ -3,6 +3,8 @@ package dev.aliyuncsr.operator;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.config.OperatorConfig;
+import dev.aliyuncsr.operator.observability.MeteredCasClient;
+import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.reconcile.AliyunCsrReconciler;
 import dev.aliyuncsr.operator.reconcile.CrashPoints;
 import dev.aliyuncsr.operator.reconcile.EventRecorder;
@@ -10,46 +12,78 @@ import dev.aliyuncsr.operator.reconcile.OutcomeRecorder;
 import dev.aliyuncsr.operator.reconcile.RetryBackoff;
 import dev.aliyuncsr.operator.reconcile.SecretInputs;
 import dev.aliyuncsr.operator.reconcile.UploadCoordinator;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires the reconciler to a Kubernetes client and a CAS client and runs it. Used by {@link
  * OperatorMain} and, in-process, by the tests and the demo.
  */
 public final class AliyunCsrOperator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AliyunCsrOperator.class);
   public static final String FINALIZER = AliyunCsr.GROUP + "/finalizer";
 
   private final Operator operator;
+  private final OperatorMetrics metrics;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
 
-  private AliyunCsrOperator(Operator operator) {
+  private AliyunCsrOperator(
+      Operator operator, OperatorMetrics metrics, KubernetesClient client, OperatorConfig config) {
     this.operator = operator;
+    this.metrics = metrics;
+    this.client = client;
+    this.config = config;
   }
 
   public static AliyunCsrOperator start(
       KubernetesClient client, CasClient cas, OperatorConfig config) {
     Clock clock = Clock.systemUTC();
+    OperatorMetrics metrics = new OperatorMetrics();
     Operator operator =
         new Operator(
-            o ->
-                o.withKubernetesClient(client)
-                    .withCloseClientOnStop(false)
-                    .withUseSSAToPatchPrimaryResource(false)
-                    .withConcurrentReconciliationThreads(config.reconcileThreads())
-                    .withStopOnInformerErrorDuringStartup(true)
-                    .withCacheSyncTimeout(Duration.ofMinutes(2)));
+            o -> {
+              o.withKubernetesClient(client)
+                  .withCloseClientOnStop(false)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  .withStopOnInformerErrorDuringStartup(true)
+                  .withCacheSyncTimeout(Duration.ofMinutes(2))
+                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()));
+              if (config.leaderElection()) {
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        config.leaseName(),
+                        config.leaseNamespace().isEmpty() ? null : config.leaseNamespace(),
+                        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+                        config.identity(),
+                        null,
+                        true));
+              }
+            });
     EventRecorder events = new EventRecorder(client, clock);
     var reconciler =
         new AliyunCsrReconciler(
             new SecretInputs(client),
             new UploadCoordinator(
-                client, cas, clock, CrashPoints.fromEnvironment(config.crashAt())),
-            new OutcomeRecorder(client, events, clock),
-            events,
-            new RetryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(5)));
+                client,
+                new MeteredCasClient(cas, metrics),
+                clock,
+                CrashPoints.fromEnvironment(config.crashAt())),
+            new OutcomeRecorder(client, events, metrics, clock),
+            new RetryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(5)),
+            metrics);
     operator.register(
         reconciler,
         o -> {
@@ -69,11 +103,50 @@ public final class AliyunCsrOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new AliyunCsrOperator(operator);
+    return new AliyunCsrOperator(operator, metrics, client, config);
+  }
+
+  public OperatorMetrics metrics() {
+    return metrics;
+  }
+
+  /** The caches are synced and this replica reconciles (a standby is not ready). */
+  public boolean isReady() {
+    var info = operator.getRuntimeInfo();
+    return info.isStarted() && info.allEventSourcesAreHealthy();
   }
 
   @Override
   public void close() {
     operator.stop();
+    if (config.leaderElection()) {
+      releaseLease();
+    }
+  }
+
+  /**
+   * JOSDK does not release the Lease when it stops, so a successor would wait for it to expire;
+   * clearing the holder lets a standby take over at its next retry.
+   */
+  private void releaseLease() {
+    String namespace =
+        config.leaseNamespace().isEmpty() ? client.getNamespace() : config.leaseNamespace();
+    try {
+      var lease = client.resources(Lease.class).inNamespace(namespace).withName(config.leaseName());
+      Lease current = lease.get();
+      if (current != null
+          && current.getSpec() != null
+          && config.identity().equals(current.getSpec().getHolderIdentity())) {
+        lease.edit(
+            l -> {
+              l.getSpec().setHolderIdentity(null);
+              l.getSpec().setLeaseDurationSeconds(1);
+              return l;
+            });
+        log.info("released leader Lease {}/{}", namespace, config.leaseName());
+      }
+    } catch (KubernetesClientException e) {
+      log.warn("could not release leader Lease: HTTP {}", e.getCode());
+    }
   }
 }

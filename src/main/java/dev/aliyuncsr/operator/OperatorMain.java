@@ -5,8 +5,10 @@ import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
 import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.config.OperatorConfig;
+import dev.aliyuncsr.operator.observability.HealthServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,12 +40,24 @@ public final class OperatorMain {
         config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces());
     AliyunCsrOperator operator =
         AliyunCsrOperator.start(client, new BudgetedCasClient(sdkClient, budget), config);
+    HealthServer http;
+    try {
+      http =
+          new HealthServer(
+              config.httpPort(), () -> true, operator::isReady, operator.metrics()::scrape);
+    } catch (IOException e) {
+      log.error("cannot listen on HTTP_PORT {}: {}", config.httpPort(), e.getMessage());
+      System.exit(2);
+      return;
+    }
+    log.info("serving /healthz, /readyz and /metrics on port {}", http.port());
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("stopping");
                   operator.close();
+                  http.close();
                   client.close();
                 },
                 "shutdown"));

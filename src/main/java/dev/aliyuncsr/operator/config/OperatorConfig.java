@@ -15,13 +15,20 @@ import java.util.stream.Collectors;
  * @param watchNamespaces empty means every namespace
  * @param resyncInterval how often every resource is looked at even without a change
  * @param crashAt a deliberate crash point for the fault suite; empty in production
+ * @param httpPort port of /healthz, /readyz and /metrics; 0 picks a free one
+ * @param leaseNamespace where the leader-election Lease lives; empty means the client's namespace
  */
 public record OperatorConfig(
     CasSettings cas,
     Set<String> watchNamespaces,
     int reconcileThreads,
     Duration resyncInterval,
-    String crashAt) {
+    String crashAt,
+    int httpPort,
+    boolean leaderElection,
+    String leaseName,
+    String leaseNamespace,
+    String identity) {
 
   /** A setting that cannot be used; the message names the variable. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -55,7 +62,46 @@ public record OperatorConfig(
         namespaces,
         (int) positiveDouble(env, "RECONCILE_THREADS", 16),
         duration(env, "RESYNC_INTERVAL", Duration.ofHours(1)),
-        get(env, "CRASH_AT", ""));
+        get(env, "CRASH_AT", ""),
+        port(env, "HTTP_PORT", 8080),
+        bool(env, "LEADER_ELECTION", false),
+        get(env, "LEADER_ELECTION_LEASE_NAME", "aliyun-csr-operator"),
+        get(env, "LEADER_ELECTION_NAMESPACE", get(env, "POD_NAMESPACE", "")),
+        get(env, "POD_NAME", defaultIdentity()));
+  }
+
+  private static String defaultIdentity() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "operator");
+    return host + "-" + ProcessHandle.current().pid();
+  }
+
+  private static int port(Map<String, String> env, String name, int fallback) {
+    String value = get(env, name, null);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int port = Integer.parseInt(value);
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidConfigException(name + " must be a port number, not '" + value + "'");
+  }
+
+  private static boolean bool(Map<String, String> env, String name, boolean fallback) {
+    String value = get(env, name, null);
+    if (value == null) {
+      return fallback;
+    }
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes" -> true;
+      case "false", "0", "no" -> false;
+      default ->
+          throw new InvalidConfigException(name + " must be true or false, not '" + value + "'");
+    };
   }
 
   private static String get(Map<String, String> env, String name, String fallback) {

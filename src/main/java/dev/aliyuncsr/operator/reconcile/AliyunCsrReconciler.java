@@ -8,6 +8,7 @@ import dev.aliyuncsr.operator.api.SecretKeyRef;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.csr.InputProblem;
 import dev.aliyuncsr.operator.csr.Validated;
+import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -48,20 +49,20 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
   private final SecretInputs secretInputs;
   private final UploadCoordinator coordinator;
   private final OutcomeRecorder recorder;
-  private final EventRecorder events;
   private final RetryBackoff backoff;
+  private final OperatorMetrics metrics;
 
   public AliyunCsrReconciler(
       SecretInputs secretInputs,
       UploadCoordinator coordinator,
       OutcomeRecorder recorder,
-      EventRecorder events,
-      RetryBackoff backoff) {
+      RetryBackoff backoff,
+      OperatorMetrics metrics) {
     this.secretInputs = secretInputs;
     this.coordinator = coordinator;
     this.recorder = recorder;
-    this.events = events;
     this.backoff = backoff;
+    this.metrics = metrics;
   }
 
   @Override
@@ -104,6 +105,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
     if (resource.getSpec().effectiveDeletionPolicy() == DeletionPolicy.Orphan) {
       log.info("{}/{} deleted with deletionPolicy Orphan: CSRs stay in CAS", ns, name);
       backoff.reset(uid(resource));
+      metrics.forget(uid(resource));
       return DeleteControl.defaultDelete();
     }
     try {
@@ -119,6 +121,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
       }
       log.info("{}/{} deleted; CsrIds {} deleted from CAS", ns, name, ids);
       backoff.reset(uid(resource));
+      metrics.forget(uid(resource));
       return DeleteControl.defaultDelete();
     } catch (CasException e) {
       Duration retry = backoff.next(uid(resource));

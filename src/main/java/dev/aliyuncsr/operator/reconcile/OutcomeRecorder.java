@@ -2,11 +2,14 @@ package dev.aliyuncsr.operator.reconcile;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -22,11 +25,14 @@ public final class OutcomeRecorder {
 
   private final KubernetesClient client;
   private final EventRecorder events;
+  private final OperatorMetrics metrics;
   private final Clock clock;
 
-  public OutcomeRecorder(KubernetesClient client, EventRecorder events, Clock clock) {
+  public OutcomeRecorder(
+      KubernetesClient client, EventRecorder events, OperatorMetrics metrics, Clock clock) {
     this.client = client;
     this.events = events;
+    this.metrics = metrics;
     this.clock = clock;
   }
 
@@ -41,6 +47,13 @@ public final class OutcomeRecorder {
     }
     if (casChanged || readyChanged(previous, next)) {
       emitEvent(resource, outcome, next);
+    }
+    metrics.reconciled(resource.getMetadata().getUid(), outcome.state(), outcome.reason());
+    if (outcome.state() == Outcome.State.READY
+        && (previous == null || previous.getCsrId() == null)
+        && resource.getMetadata().getCreationTimestamp() != null) {
+      Instant created = Instant.parse(resource.getMetadata().getCreationTimestamp());
+      metrics.becameReady(Duration.between(created, clock.instant()));
     }
     UpdateControl<AliyunCsr> control = UpdateControl.noUpdate();
     outcome.requeueAfter().ifPresent(control::rescheduleAfter);

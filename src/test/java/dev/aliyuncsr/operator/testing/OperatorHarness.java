@@ -99,6 +99,10 @@ public final class OperatorHarness implements AutoCloseable {
     }
   }
 
+  public synchronized AliyunCsrOperator operator() {
+    return operator;
+  }
+
   public synchronized void stopOperator() {
     if (operator != null) {
       operator.close();

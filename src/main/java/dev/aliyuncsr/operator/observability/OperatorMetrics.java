@@ -1,0 +1,86 @@
+package dev.aliyuncsr.operator.observability;
+
+import dev.aliyuncsr.operator.reconcile.Outcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The operator's own Prometheus metrics. Label values are bounded: CAS actions, CAS error codes and
+ * outcome states, never resource names or anything from a request.
+ */
+public final class OperatorMetrics {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, Outcome.State> stateByUid = new ConcurrentHashMap<>();
+  private final DistributionSummary timeToReady;
+
+  public OperatorMetrics() {
+    for (Outcome.State state : Outcome.State.values()) {
+      Gauge.builder(
+              "aliyuncsr_resources",
+              stateByUid,
+              m -> m.values().stream().filter(s -> s == state).count())
+          .description("AliyunCsr resources by the state of their last reconcile")
+          .tag("state", state.name().toLowerCase())
+          .register(registry);
+    }
+    timeToReady =
+        DistributionSummary.builder("aliyuncsr_time_to_ready_seconds")
+            .description("Seconds from a resource's creation to its first Ready")
+            .baseUnit("seconds")
+            .serviceLevelObjectives(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+            .register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** One CAS call: its action, "OK" or the error code, and how long it took. */
+  public void casCall(String action, String outcome, Duration latency) {
+    Timer.builder("aliyuncsr_cas_calls")
+        .description("CAS API calls by action and outcome")
+        .tag("action", action)
+        .tag("outcome", outcome)
+        .register(registry)
+        .record(latency);
+    if (outcome.startsWith("Throttling")) {
+      Counter.builder("aliyuncsr_cas_throttled")
+          .description("CAS calls answered with a Throttling code")
+          .tag("action", action)
+          .register(registry)
+          .increment();
+    }
+  }
+
+  /** The outcome of one reconcile of one resource. */
+  public void reconciled(String uid, Outcome.State state, String reason) {
+    Counter.builder("aliyuncsr_reconciles")
+        .description("Reconciles by resulting state and reason")
+        .tag("state", state.name().toLowerCase())
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    stateByUid.put(uid, state);
+  }
+
+  public void becameReady(Duration sinceCreation) {
+    timeToReady.record(sinceCreation.toMillis() / 1000.0);
+  }
+
+  public void forget(String uid) {
+    stateByUid.remove(uid);
+  }
+}
