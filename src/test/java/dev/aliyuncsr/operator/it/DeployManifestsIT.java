@@ -1,0 +1,141 @@
+package dev.aliyuncsr.operator.it;
+
+import static dev.aliyuncsr.operator.testing.OperatorHarness.aliyunCsr;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.aliyuncsr.operator.AliyunCsrOperator;
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
+import dev.aliyuncsr.operator.testing.OperatorHarness;
+import dev.aliyuncsr.operator.testing.TestPki;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * deploy/ applies with {@code kubectl apply -k} to a real API server, and the operator works under
+ * exactly the RBAC it grants: it is run as that ServiceAccount (impersonation) and is refused what
+ * it must not do.
+ */
+class DeployManifestsIT {
+  static final String SA = "system:serviceaccount:aliyun-csr-operator:aliyun-csr-operator";
+  static OperatorHarness harness;
+  static KubernetesClient asOperator;
+
+  @BeforeAll
+  static void start() throws Exception {
+    harness = OperatorHarness.start();
+    harness.stopOperator(); // this class runs the operator under the ServiceAccount instead
+    AliyunCsrIT.harness = harness;
+    Path deploy = Path.of(System.getProperty("user.dir"), "deploy");
+    kubectl("apply", "-k", deploy.toString());
+    kubectl("apply", "-f", deploy.toString()); // the same objects, file by file
+    Config config = Config.fromKubeconfig(KubeApiServerFixture.kubeConfigYaml());
+    config.setImpersonateUsername(SA);
+    config.setImpersonateGroups(
+        "system:serviceaccounts",
+        "system:serviceaccounts:aliyun-csr-operator",
+        "system:authenticated");
+    asOperator = new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    asOperator.close();
+    harness.startOperator(); // releases what the test left, under the admin identity
+    harness.close();
+  }
+
+  static void kubectl(String... args) throws IOException, InterruptedException {
+    Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
+    Files.writeString(kubeconfig, KubeApiServerFixture.kubeConfigYaml());
+    String version = System.getProperty("kube.version", "1.36.3");
+    Path binary =
+        Path.of(
+            System.getProperty("user.home"),
+            ".kubeapitest",
+            "k8s",
+            version + "-linux-amd64",
+            "kubectl");
+    var command = new java.util.ArrayList<String>();
+    command.add(binary.toString());
+    command.add("--kubeconfig=" + kubeconfig);
+    command.addAll(java.util.List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as("kubectl %s: %s", String.join(" ", args), output).isZero();
+  }
+
+  @Test
+  void theOperatorWorksUnderItsOwnServiceAccount() {
+    String ns = harness.newNamespace();
+    var pki = TestPki.rsaCsr(2048, "rbac.example.com");
+    harness.secret(ns, "tls", Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()));
+    harness.create(aliyunCsr(ns, "rbac", "tls", "tls"));
+    try (AliyunCsrOperator operator =
+        AliyunCsrOperator.start(
+            asOperator, harness.casClient(OperatorHarness.ACCESS_KEY_SECRET), harness.config())) {
+      AliyunCsr ready =
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> harness.get(ns, "rbac"), AliyunCsrIT::isReady);
+      assertThat(ready.getStatus().getPrivateKeyUploaded()).isTrue();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  AliyunCsrIT.events(ns, "rbac").stream()
+                      .anyMatch(e -> "Uploaded".equals(e.getReason())));
+    }
+  }
+
+  @Test
+  void theServiceAccountCannotWriteSecrets() {
+    String ns = harness.newNamespace();
+    var secret =
+        new SecretBuilder()
+            .withNewMetadata()
+            .withNamespace(ns)
+            .withName("forbidden")
+            .endMetadata()
+            .withStringData(Map.of("a", "b"))
+            .build();
+    assertThatThrownBy(() -> asOperator.resource(secret).create())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    harness.secret(ns, "existing", Map.of("a", "b"));
+    assertThatThrownBy(() -> asOperator.secrets().inNamespace(ns).withName("existing").delete())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    assertThatThrownBy(
+            () ->
+                asOperator
+                    .secrets()
+                    .inNamespace(ns)
+                    .withName("existing")
+                    .edit(
+                        s -> {
+                          s.getMetadata().setLabels(Map.of("x", "y"));
+                          return s;
+                        }))
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    assertThatThrownBy(() -> asOperator.namespaces().withName(ns).delete())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+  }
+}
