@@ -49,12 +49,7 @@ public final class AlibabaCasClient implements CasClient {
     try {
       credentials.getCredential();
     } catch (RuntimeException e) {
-      throw new CasException(
-          Kind.AUTH,
-          "Credentials",
-          "NoCredentials",
-          null,
-          "no usable Alibaba Cloud credentials: " + firstLine(e.getMessage()));
+      throw noCredentials(e);
     }
     Config config =
         new Config()
@@ -78,14 +73,18 @@ public final class AlibabaCasClient implements CasClient {
     try {
       credentials = new com.aliyun.credentials.Client();
     } catch (RuntimeException e) {
-      throw new CasException(
-          Kind.AUTH,
-          "Credentials",
-          "NoCredentials",
-          null,
-          "no usable Alibaba Cloud credentials: " + firstLine(e.getMessage()));
+      throw noCredentials(e);
     }
     return create(settings, credentials);
+  }
+
+  private static CasException noCredentials(RuntimeException e) {
+    return new CasException(
+        Kind.AUTH,
+        "Credentials",
+        "NoCredentials",
+        null,
+        "no usable Alibaba Cloud credentials: " + firstLine(e.getMessage()));
   }
 
   @Override

@@ -13,15 +13,11 @@ import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.OperatorProcess;
 import dev.aliyuncsr.operator.testing.TestPki;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,11 +33,7 @@ class CrashRecoveryIT {
 
   @BeforeAll
   static void start() {
-    emulator =
-        CasEmulator.builder()
-            .accessKey(OperatorHarness.ACCESS_KEY_ID, OperatorHarness.ACCESS_KEY_SECRET)
-            .build()
-            .start();
+    emulator = OperatorHarness.newEmulator();
     client = KubeApiServerFixture.newClient();
   }
 
@@ -54,19 +46,10 @@ class CrashRecoveryIT {
   @ParameterizedTest
   @EnumSource(CrashPoints.Point.class)
   void crashAtEveryStepEndsWithExactlyOneCsr(CrashPoints.Point point) throws Exception {
-    String ns = "crash-" + UUID.randomUUID().toString().substring(0, 6);
-    client
-        .namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
-        .create();
+    String ns = OperatorHarness.newNamespace(client, "crash-");
     var pki = TestPki.rsaCsr(2048, point.name().toLowerCase() + ".example.com");
-    client
-        .resource(
-            new SecretBuilder()
-                .withMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("tls").build())
-                .withStringData(Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()))
-                .build())
-        .create();
+    OperatorHarness.secret(
+        client, ns, "tls", Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()));
     client.resource(aliyunCsr(ns, "crash", "tls", "tls")).create();
     Path log = Path.of("target", "crash-logs", point.name() + ".log");
 

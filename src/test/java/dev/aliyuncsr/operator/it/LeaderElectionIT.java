@@ -12,9 +12,6 @@ import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.OperatorProcess;
 import dev.aliyuncsr.operator.testing.TestPki;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
@@ -23,7 +20,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -38,11 +34,7 @@ class LeaderElectionIT {
 
   @BeforeAll
   static void start() {
-    emulator =
-        CasEmulator.builder()
-            .accessKey(OperatorHarness.ACCESS_KEY_ID, OperatorHarness.ACCESS_KEY_SECRET)
-            .build()
-            .start();
+    emulator = OperatorHarness.newEmulator();
     client = KubeApiServerFixture.newClient();
   }
 
@@ -58,12 +50,7 @@ class LeaderElectionIT {
   }
 
   static String namespace() {
-    String ns = "ha-" + UUID.randomUUID().toString().substring(0, 6);
-    client
-        .namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
-        .create();
-    return ns;
+    return OperatorHarness.newNamespace(client, "ha-");
   }
 
   static OperatorProcess operator(String ns, String identity) throws Exception {
@@ -92,14 +79,7 @@ class LeaderElectionIT {
     var keyPair = TestPki.rsa(2048);
     for (int i = 0; i < count; i++) {
       var pki = TestPki.csr(keyPair, "ha-" + i + ".example.com");
-      client
-          .resource(
-              new SecretBuilder()
-                  .withMetadata(
-                      new ObjectMetaBuilder().withNamespace(ns).withName("csr-" + i).build())
-                  .withStringData(Map.of("tls.csr", pki.csrPem()))
-                  .build())
-          .create();
+      OperatorHarness.secret(client, ns, "csr-" + i, Map.of("tls.csr", pki.csrPem()));
       client.resource(aliyunCsr(ns, "ha-" + i, "csr-" + i, null)).create();
     }
     // Slow answers keep the leader busy while it is killed.

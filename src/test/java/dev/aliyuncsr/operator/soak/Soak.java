@@ -8,8 +8,6 @@ import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.OperatorProcess;
 import dev.aliyuncsr.operator.testing.TestPki;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -72,14 +70,7 @@ public final class Soak {
       var keyPair = TestPki.rsa(2048);
       for (int i = 0; i < resources; i++) {
         var pki = TestPki.csr(keyPair, "soak-" + i + ".example.com");
-        client
-            .resource(
-                new SecretBuilder()
-                    .withMetadata(
-                        new ObjectMetaBuilder().withNamespace(ns).withName("csr-" + i).build())
-                    .withStringData(Map.of("tls.csr", pki.csrPem()))
-                    .build())
-            .serverSideApply();
+        OperatorHarness.secret(client, ns, "csr-" + i, Map.of("tls.csr", pki.csrPem()));
         client.resource(OperatorHarness.aliyunCsr(ns, "soak-" + i, "csr-" + i, null)).create();
       }
 

@@ -41,8 +41,7 @@ public final class OperatorHarness implements AutoCloseable {
   private OperatorHarness(Map<String, String> env, String signingSecret) {
     this.env = env;
     this.signingSecret = signingSecret;
-    this.emulator = CasEmulator.builder().accessKey(ACCESS_KEY_ID, ACCESS_KEY_SECRET).build();
-    emulator.start();
+    this.emulator = newEmulator();
     this.client = KubeApiServerFixture.newClient();
   }
 
@@ -116,7 +115,20 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public String newNamespace() {
-    String name = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    return newNamespace(client, "t-");
+  }
+
+  public Secret secret(String namespace, String name, Map<String, String> stringData) {
+    return secret(client, namespace, name, stringData);
+  }
+
+  /** An emulator that accepts {@link #ACCESS_KEY_ID}, started. */
+  public static CasEmulator newEmulator() {
+    return CasEmulator.builder().accessKey(ACCESS_KEY_ID, ACCESS_KEY_SECRET).build().start();
+  }
+
+  public static String newNamespace(KubernetesClient client, String prefix) {
+    String name = prefix + UUID.randomUUID().toString().substring(0, 8);
     client
         .namespaces()
         .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
@@ -124,7 +136,8 @@ public final class OperatorHarness implements AutoCloseable {
     return name;
   }
 
-  public Secret secret(String namespace, String name, Map<String, String> stringData) {
+  public static Secret secret(
+      KubernetesClient client, String namespace, String name, Map<String, String> stringData) {
     Secret secret =
         new SecretBuilder()
             .withMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build())
