@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
@@ -66,6 +67,18 @@ public class AliyunCsr extends CustomResource<AliyunCsrSpec, AliyunCsrStatus>
 
   /** CEL: true while CAS holds no CSR for the old object, when every spec change is allowed. */
   static final String NOT_YET_UPLOADED = "!has(oldSelf.status) || !has(oldSelf.status.csrId)";
+
+  @Override
+  @JsonPropertyDescription("What to upload to CAS and how.")
+  public AliyunCsrSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("What the operator observed and did; written by the operator only.")
+  public AliyunCsrStatus getStatus() {
+    return super.getStatus();
+  }
 
   @Override
   protected AliyunCsrStatus initStatus() {

@@ -3,7 +3,6 @@ package dev.aliyuncsr.operator.api;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -49,7 +48,7 @@ public class AliyunCsrStatus {
   private String uploadedAt;
 
   @JsonPropertyDescription("Ready, Reconciling and Stalled, as kstatus reads them.")
-  private List<Condition> conditions = new ArrayList<>();
+  private List<CsrCondition> conditions = new ArrayList<>();
 
   public Long getObservedGeneration() {
     return observedGeneration;
@@ -147,16 +146,16 @@ public class AliyunCsrStatus {
     this.uploadedAt = uploadedAt;
   }
 
-  public List<Condition> getConditions() {
+  public List<CsrCondition> getConditions() {
     return conditions;
   }
 
-  public void setConditions(List<Condition> conditions) {
+  public void setConditions(List<CsrCondition> conditions) {
     this.conditions = conditions;
   }
 
   @JsonIgnore
-  public Optional<Condition> condition(String type) {
+  public Optional<CsrCondition> condition(String type) {
     return conditions == null
         ? Optional.empty()
         : conditions.stream().filter(c -> Objects.equals(type, c.getType())).findFirst();

@@ -2,8 +2,8 @@ package dev.aliyuncsr.operator.reconcile;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.observability.OperatorMetrics;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -91,9 +91,9 @@ public final class OutcomeRecorder {
   }
 
   private static boolean readyChanged(AliyunCsrStatus previous, AliyunCsrStatus next) {
-    Optional<Condition> before =
+    Optional<CsrCondition> before =
         previous == null ? Optional.empty() : previous.condition(StatusBuilder.READY);
-    Condition after = next.condition(StatusBuilder.READY).orElseThrow();
+    CsrCondition after = next.condition(StatusBuilder.READY).orElseThrow();
     return before.isEmpty()
         || !Objects.equals(before.get().getStatus(), after.getStatus())
         || !Objects.equals(before.get().getReason(), after.getReason());

@@ -1,8 +1,7 @@
 package dev.aliyuncsr.operator.reconcile;
 
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import dev.aliyuncsr.operator.api.CsrCondition;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -39,7 +38,7 @@ public final class StatusBuilder {
     boolean ready = outcome.state() == Outcome.State.READY;
     boolean progressing = outcome.state() == Outcome.State.PROGRESSING;
     boolean stalled = outcome.state() == Outcome.State.STALLED;
-    List<Condition> conditions = new ArrayList<>();
+    List<CsrCondition> conditions = new ArrayList<>();
     conditions.add(
         condition(prev, READY, ready, outcome.reason(), outcome.message(), generation, now));
     conditions.add(
@@ -64,7 +63,7 @@ public final class StatusBuilder {
     return next;
   }
 
-  private static Condition condition(
+  private static CsrCondition condition(
       AliyunCsrStatus previous,
       String type,
       boolean isTrue,
@@ -77,16 +76,9 @@ public final class StatusBuilder {
         previous
             .condition(type)
             .filter(c -> status.equals(c.getStatus()) && c.getLastTransitionTime() != null)
-            .map(Condition::getLastTransitionTime)
+            .map(CsrCondition::getLastTransitionTime)
             .orElse(rfc3339(now));
-    return new ConditionBuilder()
-        .withType(type)
-        .withStatus(status)
-        .withReason(reason)
-        .withMessage(message)
-        .withObservedGeneration(generation)
-        .withLastTransitionTime(transition)
-        .build();
+    return new CsrCondition(type, status, reason, message, generation, transition);
   }
 
   public static String rfc3339(Instant instant) {

@@ -1,10 +1,10 @@
 package dev.aliyuncsr.operator.demo;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.io.InputStream;
@@ -121,7 +121,7 @@ public final class Demo {
     for (String[] ref : applied) {
       AliyunCsr r = harness.get(ref[0], ref[1]);
       var status = r.getStatus();
-      Condition ready = status == null ? null : status.condition("Ready").orElse(null);
+      CsrCondition ready = status == null ? null : status.condition("Ready").orElse(null);
       System.out.printf(
           "%-10s %-8s %-6s %-12s %-10s %s%n",
           ref[0],
@@ -139,7 +139,7 @@ public final class Demo {
       AliyunCsr r = harness.get(ref[0], ref[1]);
       System.out.printf("%n%s/%s conditions:%n", ref[0], ref[1]);
       if (r.getStatus() != null) {
-        for (Condition c : r.getStatus().getConditions()) {
+        for (CsrCondition c : r.getStatus().getConditions()) {
           System.out.printf(
               "  %-12s %-6s %-14s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage());
         }

@@ -7,12 +7,12 @@ import static org.awaitility.Awaitility.await;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
 import dev.aliyuncsr.operator.emulator.StoredCsr;
 import dev.aliyuncsr.operator.reconcile.CasAnnotations;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
@@ -221,7 +221,7 @@ class AliyunCsrIT {
         && r.getStatus().getObservedGeneration().equals(r.getMetadata().getGeneration());
   }
 
-  static Condition condition(AliyunCsr r, String type) {
+  static CsrCondition condition(AliyunCsr r, String type) {
     return r.getStatus().condition(type).orElseThrow();
   }
 

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrSpec;
+import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.api.SecretKeyRef;
 import dev.aliyuncsr.operator.emulator.StoredCsr;
@@ -18,7 +19,6 @@ import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
 import dev.aliyuncsr.operator.testing.TestPki.Material;
 import dev.aliyuncsr.operator.testing.TestPkiVariants;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -408,16 +408,16 @@ class BadInputIT {
         soft.fail("%s: not reconciled yet", input.name());
         continue;
       }
-      Optional<Condition> ready = r.getStatus().condition("Ready");
-      soft.assertThat(ready.map(Condition::getStatus)).as(input.name()).contains("False");
-      soft.assertThat(ready.map(Condition::getReason)).as(input.name()).contains(input.reason());
-      soft.assertThat(ready.map(Condition::getMessage).orElse(""))
+      Optional<CsrCondition> ready = r.getStatus().condition("Ready");
+      soft.assertThat(ready.map(CsrCondition::getStatus)).as(input.name()).contains("False");
+      soft.assertThat(ready.map(CsrCondition::getReason)).as(input.name()).contains(input.reason());
+      soft.assertThat(ready.map(CsrCondition::getMessage).orElse(""))
           .as(input.name())
           .contains(input.messageFragment());
-      soft.assertThat(r.getStatus().condition("Stalled").map(Condition::getStatus))
+      soft.assertThat(r.getStatus().condition("Stalled").map(CsrCondition::getStatus))
           .as(input.name() + " Stalled")
           .contains(input.waitsForInput() ? "False" : "True");
-      soft.assertThat(r.getStatus().condition("Reconciling").map(Condition::getStatus))
+      soft.assertThat(r.getStatus().condition("Reconciling").map(CsrCondition::getStatus))
           .as(input.name() + " Reconciling")
           .contains(input.waitsForInput() ? "True" : "False");
       soft.assertThat(r.getStatus().getCsrId()).as(input.name() + " csrId").isNull();

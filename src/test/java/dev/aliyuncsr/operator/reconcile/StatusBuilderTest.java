@@ -3,8 +3,8 @@ package dev.aliyuncsr.operator.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.csr.CsrFacts;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,7 +31,7 @@ class StatusBuilderTest {
             T0);
     assertThat(status.getObservedGeneration()).isEqualTo(3);
     assertThat(status.getConditions())
-        .extracting(Condition::getType, Condition::getStatus)
+        .extracting(CsrCondition::getType, CsrCondition::getStatus)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("Ready", "False"),
             org.assertj.core.groups.Tuple.tuple("Reconciling", "True"),
