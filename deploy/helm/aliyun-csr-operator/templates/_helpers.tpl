@@ -1,0 +1,60 @@
+{{- define "aliyun-csr-operator.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "aliyun-csr-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "aliyun-csr-operator.labels" -}}
+app.kubernetes.io/name: {{ include "aliyun-csr-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "aliyun-csr-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "aliyun-csr-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "aliyun-csr-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "aliyun-csr-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "aliyun-csr-operator.leaderElection" -}}
+{{- $le := .Values.leaderElection.enabled -}}
+{{- if eq (toString $le) "auto" -}}
+{{- gt (int .Values.replicaCount) 1 -}}
+{{- else -}}
+{{- $le -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The rules the operator needs on AliyunCsrs, Secrets (read only) and Events. */}}
+{{- define "aliyun-csr-operator.rules" -}}
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncsrs"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncsrs/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncsrs/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
