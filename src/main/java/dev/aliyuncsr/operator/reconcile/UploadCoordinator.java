@@ -427,7 +427,11 @@ public final class UploadCoordinator {
       }
       client.resource(copy).update();
     } catch (KubernetesClientException e) {
-      log.debug("superseded CsrIds of {} not rewritten yet: HTTP {}", uid(resource), e.getCode());
+      log.debug(
+          "superseded CsrIds of {}/{} not rewritten yet: HTTP {}",
+          resource.getMetadata().getNamespace(),
+          resource.getMetadata().getName(),
+          e.getCode());
     }
   }
 

@@ -60,8 +60,11 @@ class CrashRecoveryIT {
           .as("the operator halts at %s", point)
           .isEqualTo(137);
     }
+    Path jsonLog = Path.of("target", "crash-logs", point.name() + "-restarted.json.log");
+    java.nio.file.Files.deleteIfExists(jsonLog);
     try (OperatorProcess restarted =
-        OperatorProcess.start(emulator.endpoint(), Map.of("WATCH_NAMESPACES", ns), log)) {
+        OperatorProcess.start(
+            emulator.endpoint(), Map.of("WATCH_NAMESPACES", ns, "LOG_FORMAT", "json"), jsonLog)) {
       AliyunCsr ready =
           await()
               .atMost(Duration.ofSeconds(90))
@@ -86,6 +89,20 @@ class CrashRecoveryIT {
         }
       }
       assertThat(output).doesNotContain("Key=").doesNotContain("/?Csr=");
+      // LOG_FORMAT=json: every line is one JSON object, and a line about the resource names it
+      // (the log line follows the status write, so it is awaited).
+      var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> restarted.log().lines().anyMatch(l -> l.contains("ready: ") && l.contains(ns)));
+      for (String line : restarted.log().lines().filter(l -> !l.isBlank()).toList()) {
+        var json = mapper.readTree(line);
+        assertThat(json.has("formattedMessage") && json.has("level")).as(line).isTrue();
+        if (json.get("formattedMessage").asText().contains(" ready: ")) {
+          assertThat(json.get("formattedMessage").asText()).startsWith(ns + "/crash ready: ");
+        }
+      }
 
       // Leave nothing behind for the next test class: released as Orphan by this process.
       client
