@@ -69,31 +69,41 @@ public final class UploadCoordinator {
 
   /** Makes CAS hold exactly one CSR for this resource and these inputs. */
   public Result ensureUploaded(AliyunCsr cached, SecretInputs.Inputs inputs) throws CasException {
-    CsrFacts facts = inputs.csr();
-    Optional<Result> done = alreadyUploaded(cached, inputs);
-    if (done.isPresent()) {
-      return done.get();
+    Result result = attempt(cached, inputs, false);
+    if (!(result instanceof Result.Stale)) {
+      return result;
     }
-    // Anything that may call UploadCsr starts from a fresh read: the informer cache can be behind
-    // our own last write.
+    // The informer cache was behind (our own last write, say): decide again on a fresh read.
     AliyunCsr fresh = readFresh(cached);
-    if (fresh == null) {
-      return new Result.Stale();
-    }
-    done = alreadyUploaded(fresh, inputs);
+    return fresh == null ? result : attempt(fresh, inputs, true);
+  }
+
+  /**
+   * One decision on one copy of the object. Every write that precedes an upload is fenced on this
+   * copy's resourceVersion, so a stale copy ends in {@link Result.Stale}, never in an upload.
+   */
+  private Result attempt(AliyunCsr resource, SecretInputs.Inputs inputs, boolean isFresh)
+      throws CasException {
+    CsrFacts facts = inputs.csr();
+    Optional<Result> done = alreadyUploaded(resource, inputs);
     if (done.isPresent()) {
       return done.get();
     }
-    if (fresh.getSpec().getCsrId() != null) {
-      return adopt(fresh, inputs);
+    if (resource.getSpec().getCsrId() != null) {
+      return adopt(resource, inputs);
     }
-    Optional<UploadIntent> intent = CasAnnotations.intent(fresh);
+    Optional<UploadIntent> intent = CasAnnotations.intent(resource);
     boolean pending =
         intent.isPresent()
             && intent.get().csrSha256().equals(facts.csrSha256())
-            && !csrIdBelongsToIntent(fresh);
+            && !csrIdBelongsToIntent(resource);
     if (pending) {
-      if (!intent.get().encode().equals(definitelyNotUploaded.get(uid(fresh)))) {
+      // Recovery calls CAS, so it starts from a fresh read: a cached copy may not show the CsrId
+      // we recorded a moment ago.
+      if (!isFresh) {
+        return new Result.Stale();
+      }
+      if (!intent.get().encode().equals(definitelyNotUploaded.get(uid(resource)))) {
         List<Long> found = findUploads(intent.get());
         if (found.size() > 1) {
           return new Result.Blocked(
@@ -109,7 +119,7 @@ public final class UploadCoordinator {
         if (found.size() == 1) {
           CsrDetail detail = cas.getCsrDetail(found.get(0));
           return record(
-              fresh,
+              resource,
               intent.get(),
               found.get(0),
               detail.requestId(),
@@ -119,12 +129,12 @@ public final class UploadCoordinator {
         }
       }
       // Re-writing the same intent is the fence: it fails if our copy is stale.
-      AliyunCsr fenced = writeIntent(fresh, intent.get(), false);
+      AliyunCsr fenced = writeIntent(resource, intent.get(), false);
       return fenced == null ? new Result.Stale() : upload(fenced, intent.get(), inputs);
     }
     UploadIntent newIntent =
-        new UploadIntent(UploadNames.of(fresh), facts.csrSha256(), facts.publicKeySha256());
-    AliyunCsr fenced = writeIntent(fresh, newIntent, true);
+        new UploadIntent(UploadNames.of(resource), facts.csrSha256(), facts.publicKeySha256());
+    AliyunCsr fenced = writeIntent(resource, newIntent, true);
     return fenced == null ? new Result.Stale() : upload(fenced, newIntent, inputs);
   }
 

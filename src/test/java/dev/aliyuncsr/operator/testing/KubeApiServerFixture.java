@@ -28,14 +28,20 @@ public final class KubeApiServerFixture {
   public static synchronized String kubeConfigYaml() {
     if (server == null) {
       String version = System.getProperty("kube.version", "1.36.3");
-      server =
-          new KubeAPIServer(
-              KubeAPIServerConfigBuilder.anAPIServerConfig()
-                  .withApiServerVersion(version)
-                  .withOfflineMode(true)
-                  .withUpdateKubeConfig(false)
-                  .withStartupTimeout(120_000)
-                  .build());
+      var config =
+          KubeAPIServerConfigBuilder.anAPIServerConfig()
+              .withApiServerVersion(version)
+              .withOfflineMode(true)
+              .withUpdateKubeConfig(false)
+              .withStartupTimeout(120_000);
+      // Extra kube-apiserver flags, e.g. the benchmark's audit log: "--a=b --c=d".
+      for (String flag : System.getProperty("kube.apiserver.flags", "").split(" ")) {
+        if (flag.startsWith("--") && flag.contains("=")) {
+          config.withApiServerFlag(
+              flag.substring(0, flag.indexOf('=')), flag.substring(flag.indexOf('=') + 1));
+        }
+      }
+      server = new KubeAPIServer(config.build());
       server.start();
       kubeConfigYaml = server.getKubeConfigYaml();
       Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "kube-api-test-stop"));

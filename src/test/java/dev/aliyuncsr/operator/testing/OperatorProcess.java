@@ -33,19 +33,30 @@ public final class OperatorProcess implements AutoCloseable {
   public static OperatorProcess start(
       String kubeConfigYaml, String casEndpoint, Map<String, String> env, Path log)
       throws IOException {
+    return start(kubeConfigYaml, casEndpoint, env, log, List.of("-XX:+UseSerialGC", "-Xmx256m"));
+  }
+
+  /**
+   * @param jvmArgs JVM options, e.g. the container's: {@code -XX:MaxRAM=384m
+   *     -XX:MaxRAMPercentage=70 -XX:+UseSerialGC}
+   */
+  public static OperatorProcess start(
+      String kubeConfigYaml,
+      String casEndpoint,
+      Map<String, String> env,
+      Path log,
+      List<String> jvmArgs)
+      throws IOException {
     Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
     Files.writeString(kubeconfig, kubeConfigYaml);
     kubeconfig.toFile().deleteOnExit();
     String jar =
         System.getProperty("operator.jar", Path.of("target", "aliyun-csr-operator.jar").toString());
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC",
-                "-Xmx256m",
-                "-jar",
-                jar));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmArgs);
+    command.add("-jar");
+    command.add(jar);
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("CAS_ENDPOINT", casEndpoint);
@@ -70,6 +81,20 @@ public final class OperatorProcess implements AutoCloseable {
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Resident set size of the process, from /proc. */
+  public long rssBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IOException("no VmRSS for process " + pid());
   }
 
   public boolean isAlive() {

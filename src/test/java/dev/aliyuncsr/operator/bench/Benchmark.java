@@ -1,0 +1,711 @@
+package dev.aliyuncsr.operator.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CsrCondition;
+import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
+import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.config.CasSettings;
+import dev.aliyuncsr.operator.emulator.CasEmulator;
+import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
+import dev.aliyuncsr.operator.testing.OperatorHarness;
+import dev.aliyuncsr.operator.testing.OperatorProcess;
+import dev.aliyuncsr.operator.testing.TestPki;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code ./mvnw -Pbench}: the operator as its own JVM (with the container's JVM settings) on a real
+ * API server and the CAS emulator, measured against a minimal client doing the same calls, each
+ * figure over several runs. Writes target/bench/report.md and report.json.
+ */
+public final class Benchmark {
+  /** The Dockerfile's JVM settings, with the Deployment's 384 MiB limit standing in for cgroups. */
+  static final List<String> CONTAINER_JVM =
+      List.of(
+          "-XX:MaxRAM=384m",
+          "-XX:MaxRAMPercentage=70",
+          "-XX:+UseSerialGC",
+          "-XX:+ExitOnOutOfMemoryError",
+          "-XX:-UsePerfData");
+
+  static final Path OUT = Path.of("target", "bench");
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final int runs = Integer.getInteger("bench.runs", 3);
+  private final int heavyRuns = Integer.getInteger("bench.heavy.runs", 2);
+  private final int latencyResources = Integer.getInteger("bench.latency.resources", 200);
+  private final int burstResources = Integer.getInteger("bench.burst.resources", 1000);
+  private final int largeResources = Integer.getInteger("bench.large.resources", 10_000);
+  private final int unrelatedSecrets = Integer.getInteger("bench.secrets", 10_000);
+
+  private final Map<String, Row> rows = new LinkedHashMap<>();
+  private KubernetesClient client;
+  private String kubeConfig;
+  private CasEmulator emulator;
+  private KeyPair keyPair;
+  private Path auditLog;
+
+  /** One line of the report: a figure over runs, its target, and the floor when there is one. */
+  static final class Row {
+    final String scenario;
+    final String figure;
+    final String unit;
+    final String target;
+    final List<Double> values = new ArrayList<>();
+    final List<Double> floor = new ArrayList<>();
+    Boolean met;
+
+    Row(String scenario, String figure, String unit, String target) {
+      this.scenario = scenario;
+      this.figure = figure;
+      this.unit = unit;
+      this.target = target;
+    }
+  }
+
+  public static void main(String[] args) {
+    int exit = 2;
+    try {
+      exit = new Benchmark().run();
+    } catch (Exception e) {
+      e.printStackTrace();
+    } finally {
+      System.exit(exit);
+    }
+  }
+
+  private int run() throws Exception {
+    Files.createDirectories(OUT);
+    auditLog = OUT.resolve("audit.log").toAbsolutePath();
+    Files.deleteIfExists(auditLog);
+    Path policy = OUT.resolve("audit-policy.yaml").toAbsolutePath();
+    Files.writeString(
+        policy,
+        """
+        apiVersion: audit.k8s.io/v1
+        kind: Policy
+        omitStages: ["RequestReceived"]
+        rules:
+          - level: Metadata
+            verbs: ["create", "update", "patch", "delete"]
+            resources:
+              - group: "cas.aliyuncsr.dev"
+                resources: ["aliyuncsrs", "aliyuncsrs/status"]
+              - group: ""
+                resources: ["events"]
+          - level: None
+        """);
+    System.setProperty(
+        "kube.apiserver.flags",
+        "--audit-log-path="
+            + auditLog
+            + " --audit-policy-file="
+            + policy
+            + " --audit-log-format=json");
+    say("starting kube-apiserver + etcd (with an audit log for counting writes)");
+    kubeConfig = KubeApiServerFixture.kubeConfigYaml();
+    client = KubeApiServerFixture.newClient();
+    emulator = OperatorHarness.newEmulator();
+    keyPair = TestPki.rsa(2048);
+
+    for (int run = 1; run <= runs; run++) {
+      say("run %d/%d: idle and startup", run, runs);
+      idleAndStartup();
+      say("run %d/%d: latency, %d resources at 10/s, and the floor", run, runs, latencyResources);
+      latencyAndFloor();
+      say("run %d/%d: %d at once, CAS limited to 10 UploadCsr/s", run, runs, burstResources);
+      burst(true);
+      say("run %d/%d: %d at once, CAS without limit", run, runs, burstResources);
+      burst(false);
+    }
+    for (int run = 1; run <= heavyRuns; run++) {
+      say("heavy run %d/%d: %d resources, restart on them", run, heavyRuns, largeResources);
+      large();
+      say("heavy run %d/%d: %d unrelated 10 KiB Secrets", run, heavyRuns, unrelatedSecrets);
+      unrelatedSecrets();
+    }
+    judge();
+    write();
+    emulator.close();
+    return 0;
+  }
+
+  // --- scenarios
+
+  private void idleAndStartup() throws Exception {
+    String idleNs = OperatorHarness.newNamespace(client, "bench-idle-");
+    int port = freePort();
+    try (OperatorProcess op = start(idleNs, Map.of("HTTP_PORT", Integer.toString(port)), "idle")) {
+      waitFor(Duration.ofSeconds(60), () -> ready(port));
+      settle(Duration.ofSeconds(5));
+      row("Idle", "operator RSS, no resources", "MiB", "≤ 150").values.add(mib(op.rssBytes()));
+    }
+    String ns = OperatorHarness.newNamespace(client, "bench-start-");
+    createSecrets(ns, 1);
+    createResources(ns, 1, Duration.ZERO, new long[1]);
+    try (ReadyWatch watch = new ReadyWatch(client, ns)) {
+      long start = System.nanoTime();
+      try (OperatorProcess op = start(ns, Map.of(), "startup")) {
+        waitFor(Duration.ofSeconds(60), () -> watch.readyCount() == 1);
+        row("Startup", "process start → first resource Ready", "s", "≤ 3")
+            .values
+            .add((watch.lastReadyNanos() - start) / 1e9);
+      }
+    }
+  }
+
+  private void latencyAndFloor() throws Exception {
+    String ns = OperatorHarness.newNamespace(client, "bench-lat-");
+    createSecrets(ns, latencyResources);
+    int port = freePort();
+    Map<String, Map<String, Integer>> casBefore = emulator.callStats();
+    List<Double> latencies = new ArrayList<>();
+    try (ReadyWatch watch = new ReadyWatch(client, ns);
+        OperatorProcess op =
+            start(ns, Map.of("HTTP_PORT", Integer.toString(port), "CAS_QPS", "50"), "latency")) {
+      waitFor(Duration.ofSeconds(60), () -> ready(port));
+      long[] sent = new long[latencyResources];
+      createResources(ns, latencyResources, Duration.ofMillis(100), sent);
+      waitFor(Duration.ofSeconds(120), () -> watch.readyCount() == latencyResources);
+      for (int i = 0; i < latencyResources; i++) {
+        latencies.add((watch.readyAt("r-" + i) - sent[i]) / 1e6);
+      }
+    }
+    Map<String, Double> casPerResource = casDelta(casBefore, latencyResources);
+    row("Latency", "create → Ready p50", "ms", "≤ 100, ≤ 2× floor")
+        .values
+        .add(Stats.percentileOf(latencies, 50));
+    row("Latency", "create → Ready p99", "ms", "≤ 300")
+        .values
+        .add(Stats.percentileOf(latencies, 99));
+    for (String action :
+        List.of("UploadCsr", "ListCsr", "GetCsrDetail", "UpdateCsr", "DeleteCsr")) {
+      row(
+              "Happy path",
+              action + " calls per resource",
+              "calls",
+              action.equals("UploadCsr") ? "= 1" : "= 0")
+          .values
+          .add(casPerResource.getOrDefault(action, 0.0));
+    }
+    settle(Duration.ofSeconds(2)); // the audit log is written asynchronously
+    Map<String, Double> writes = auditWrites(ns, latencyResources);
+    row("Happy path", "writes to the AliyunCsr per resource", "writes", "≤ 4")
+        .values
+        .add(writes.get("object"));
+    row("Happy path", "Events per resource", "writes", "(reported)")
+        .values
+        .add(writes.get("events"));
+
+    // The floor: the same calls for one resource, in sequence, no framework.
+    String floorNs = OperatorHarness.newNamespace(client, "bench-floor-");
+    createSecrets(floorNs, latencyResources);
+    List<Double> floor = new ArrayList<>();
+    CasClient cas = sdkClient();
+    try (ReadyWatch watch = new ReadyWatch(client, floorNs)) {
+      long[] sent = new long[latencyResources];
+      long next = System.nanoTime();
+      for (int i = 0; i < latencyResources; i++) {
+        sleepUntil(next);
+        next += Duration.ofMillis(100).toNanos();
+        sent[i] = System.nanoTime();
+        floorResource(cas, floorNs, i);
+      }
+      waitFor(Duration.ofSeconds(60), () -> watch.readyCount() == latencyResources);
+      for (int i = 0; i < latencyResources; i++) {
+        floor.add((watch.readyAt("r-" + i) - sent[i]) / 1e6);
+      }
+    }
+    rows.get("Latency|create → Ready p50").floor.add(Stats.percentileOf(floor, 50));
+    rows.get("Latency|create → Ready p99").floor.add(Stats.percentileOf(floor, 99));
+  }
+
+  /** What the operator must do for one resource, done by hand: create, UploadCsr, patch status. */
+  private void floorResource(CasClient cas, String ns, int i) throws Exception {
+    AliyunCsr resource = OperatorHarness.aliyunCsr(ns, "r-" + i, "csr-" + i, null);
+    client.resource(resource).create();
+    var pki = TestPki.csr(keyPair, "r-" + i + ".bench.example.com");
+    var uploaded = cas.uploadCsr("floor-" + ns + "-" + i, pki.csrPem(), Optional.empty());
+    AliyunCsr patch = new AliyunCsr();
+    patch.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("r-" + i).build());
+    AliyunCsrStatus status = new AliyunCsrStatus();
+    status.setCsrId(uploaded.csrId());
+    status.setObservedGeneration(1L);
+    status.setConditions(
+        List.of(
+            new CsrCondition("Ready", "True", "Uploaded", "floor", 1L, Instant.now().toString())));
+    patch.setStatus(status);
+    client.resource(patch).patchStatus();
+  }
+
+  private void burst(boolean limited) throws Exception {
+    String ns = OperatorHarness.newNamespace(client, limited ? "bench-lim-" : "bench-free-");
+    createSecrets(ns, burstResources);
+    emulator.setRateLimit("UploadCsr", limited ? 10 : 0);
+    int port = freePort();
+    Map<String, Map<String, Integer>> before = emulator.callStats();
+    Map<String, String> env =
+        limited
+            ? Map.of("HTTP_PORT", Integer.toString(port), "CAS_QPS", "9.5")
+            : Map.of(
+                "HTTP_PORT", Integer.toString(port),
+                "CAS_QPS", "500",
+                "CAS_MAX_CONCURRENCY", "16",
+                "RECONCILE_THREADS", "32");
+    try (ReadyWatch watch = new ReadyWatch(client, ns);
+        OperatorProcess op = start(ns, env, limited ? "burst-limited" : "burst-free")) {
+      waitFor(Duration.ofSeconds(60), () -> ready(port));
+      long start = System.nanoTime();
+      createResources(ns, burstResources, Duration.ZERO, new long[burstResources]);
+      waitFor(Duration.ofSeconds(600), () -> watch.readyCount() == burstResources);
+      double seconds = (watch.lastReadyNanos() - start) / 1e9;
+      if (limited) {
+        row("Burst, CAS 10/s", burstResources + " created at once → all Ready", "s", "≤ 110")
+            .values
+            .add(seconds);
+        int uploads = delta(before, "UploadCsr", null);
+        int throttled = delta(before, "UploadCsr", "Throttling.User");
+        row("Burst, CAS 10/s", "UploadCsr answered Throttling.User", "%", "≤ 1")
+            .values
+            .add(uploads == 0 ? 0 : 100.0 * throttled / uploads);
+      } else {
+        row("Burst, no CAS limit", burstResources + " created at once → all Ready", "s", "≤ 20")
+            .values
+            .add(seconds);
+      }
+    } finally {
+      emulator.setRateLimit("UploadCsr", 0);
+    }
+  }
+
+  private void large() throws Exception {
+    String ns = OperatorHarness.newNamespace(client, "bench-large-");
+    createSecrets(ns, largeResources);
+    int port = freePort();
+    Map<String, String> env =
+        Map.of(
+            "HTTP_PORT", Integer.toString(port),
+            "CAS_QPS", "500",
+            "CAS_MAX_CONCURRENCY", "16",
+            "RECONCILE_THREADS", "32");
+    try (ReadyWatch watch = new ReadyWatch(client, ns)) {
+      try (OperatorProcess op = start(ns, env, "large")) {
+        waitFor(Duration.ofSeconds(60), () -> ready(port));
+        long start = System.nanoTime();
+        createResources(ns, largeResources, Duration.ZERO, new long[largeResources]);
+        waitFor(Duration.ofSeconds(1800), () -> watch.readyCount() == largeResources);
+        row("Large", largeResources + " created → all Ready", "s", "(reported)")
+            .values
+            .add((watch.lastReadyNanos() - start) / 1e9);
+        settle(Duration.ofSeconds(5));
+        row("Large", "operator RSS with " + largeResources + " Ready", "MiB", "≤ 300")
+            .values
+            .add(mib(op.rssBytes()));
+      }
+      Map<String, Map<String, Integer>> before = emulator.callStats();
+      long start = System.nanoTime();
+      try (OperatorProcess op = start(ns, env, "large-restart")) {
+        waitFor(Duration.ofSeconds(120), () -> ready(port));
+        row("Large", "restart with " + largeResources + " Ready → caches synced", "s", "≤ 10")
+            .values
+            .add((System.nanoTime() - start) / 1e9);
+        // Every resource is reconciled once at start; wait for that, then count CAS calls.
+        waitFor(Duration.ofSeconds(300), () -> reconciles(port) >= largeResources);
+        row("Large", "CAS calls after the restart", "calls", "= 0")
+            .values
+            .add((double) delta(before, null, null));
+      }
+    }
+  }
+
+  private void unrelatedSecrets() throws Exception {
+    String ns = OperatorHarness.newNamespace(client, "bench-secrets-");
+    createSecrets(ns, 1);
+    createResources(ns, 1, Duration.ZERO, new long[1]);
+    int port = freePort();
+    try (ReadyWatch watch = new ReadyWatch(client, ns);
+        OperatorProcess op = start(ns, Map.of("HTTP_PORT", Integer.toString(port)), "secrets")) {
+      waitFor(Duration.ofSeconds(60), () -> watch.readyCount() == 1);
+      settle(Duration.ofSeconds(5));
+      gc(op);
+      double before = mib(op.rssBytes());
+      String tenKiB = Base64.getEncoder().encodeToString(new byte[10 * 1024 * 3 / 4]);
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      for (int i = 0; i < unrelatedSecrets; i++) {
+        int n = i;
+        pool.submit(
+            () ->
+                client
+                    .resource(
+                        new SecretBuilder()
+                            .withMetadata(
+                                new ObjectMetaBuilder()
+                                    .withNamespace(ns)
+                                    .withName("unrelated-" + n)
+                                    .build())
+                            .withData(Map.of("blob", tenKiB))
+                            .build())
+                    .create());
+      }
+      pool.shutdown();
+      pool.awaitTermination(30, TimeUnit.MINUTES);
+      // Watch events arrive in order: once a resource created after them is Ready through its
+      // Secret's event, the operator has seen every unrelated Secret.
+      createSecretsNamed(ns, "late-", 1);
+      client.resource(OperatorHarness.aliyunCsr(ns, "late", "late-0", null)).create();
+      waitFor(Duration.ofSeconds(120), () -> watch.readyCount() == 2);
+      settle(Duration.ofSeconds(5));
+      gc(op);
+      double after = mib(op.rssBytes());
+      row(
+              "Unrelated Secrets",
+              "RSS growth after " + unrelatedSecrets + " × 10 KiB Secrets",
+              "%",
+              "≤ 10")
+          .values
+          .add(100.0 * (after - before) / before);
+    }
+  }
+
+  // --- helpers
+
+  private OperatorProcess start(String ns, Map<String, String> env, String name)
+      throws IOException {
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put("WATCH_NAMESPACES", ns);
+    all.put("HTTP_PORT", "0");
+    all.putAll(env);
+    return OperatorProcess.start(
+        kubeConfig,
+        emulator.endpoint(),
+        all,
+        OUT.resolve("logs").resolve(name + ".log"),
+        CONTAINER_JVM);
+  }
+
+  private void createSecrets(String ns, int count) throws InterruptedException {
+    createSecretsNamed(ns, "csr-", count);
+  }
+
+  private void createSecretsNamed(String ns, String prefix, int count) throws InterruptedException {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    for (int i = 0; i < count; i++) {
+      int n = i;
+      pool.submit(
+          () -> {
+            var pki = TestPki.csr(keyPair, prefix + n + "." + ns + ".example.com");
+            OperatorHarness.secret(client, ns, prefix + n, Map.of("tls.csr", pki.csrPem()));
+          });
+    }
+    pool.shutdown();
+    pool.awaitTermination(30, TimeUnit.MINUTES);
+  }
+
+  /** Creates r-0..r-(count-1), spaced by {@code interval} (zero: as fast as 8 threads go). */
+  private void createResources(String ns, int count, Duration interval, long[] sentNanos)
+      throws InterruptedException {
+    if (interval.isZero()) {
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      for (int i = 0; i < count; i++) {
+        int n = i;
+        pool.submit(
+            () -> {
+              sentNanos[n] = System.nanoTime();
+              client.resource(OperatorHarness.aliyunCsr(ns, "r-" + n, "csr-" + n, null)).create();
+            });
+      }
+      pool.shutdown();
+      pool.awaitTermination(30, TimeUnit.MINUTES);
+      return;
+    }
+    long next = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      sleepUntil(next);
+      next += interval.toNanos();
+      sentNanos[i] = System.nanoTime();
+      client.resource(OperatorHarness.aliyunCsr(ns, "r-" + i, "csr-" + i, null)).create();
+    }
+  }
+
+  private CasClient sdkClient() throws Exception {
+    var settings =
+        new CasSettings(
+            emulator.endpoint(),
+            "HTTP",
+            "cn-hangzhou",
+            1000,
+            16,
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(10));
+    var credentials =
+        new com.aliyun.credentials.Client(
+            new com.aliyun.credentials.models.Config()
+                .setType("access_key")
+                .setAccessKeyId(OperatorHarness.ACCESS_KEY_ID)
+                .setAccessKeySecret(OperatorHarness.ACCESS_KEY_SECRET));
+    return AlibabaCasClient.create(settings, credentials);
+  }
+
+  private Map<String, Double> casDelta(Map<String, Map<String, Integer>> before, int resources) {
+    Map<String, Double> perResource = new LinkedHashMap<>();
+    for (String action : emulator.callStats().keySet()) {
+      perResource.put(action, delta(before, action, null) / (double) resources);
+    }
+    return perResource;
+  }
+
+  /** Calls since {@code before}: of one action (or all), with one outcome (or any). */
+  private int delta(Map<String, Map<String, Integer>> before, String action, String outcome) {
+    int total = 0;
+    for (var entry : emulator.callStats().entrySet()) {
+      if (action != null && !action.equals(entry.getKey())) {
+        continue;
+      }
+      for (var count : entry.getValue().entrySet()) {
+        if (outcome != null && !outcome.equals(count.getKey())) {
+          continue;
+        }
+        int earlier = before.getOrDefault(entry.getKey(), Map.of()).getOrDefault(count.getKey(), 0);
+        total += count.getValue() - earlier;
+      }
+    }
+    return total;
+  }
+
+  /** Writes in a namespace from the audit log, per resource: to the AliyunCsr, and Events. */
+  private Map<String, Double> auditWrites(String ns, int resources) throws IOException {
+    int object = 0;
+    int events = 0;
+    for (String line : Files.readAllLines(auditLog)) {
+      JsonNode event = JSON.readTree(line);
+      JsonNode ref = event.path("objectRef");
+      if (!ns.equals(ref.path("namespace").asText())) {
+        continue;
+      }
+      String verb = event.path("verb").asText();
+      if ("aliyuncsrs".equals(ref.path("resource").asText()) && !"create".equals(verb)) {
+        object++; // the harness only creates; every update or patch is the operator's
+      } else if ("events".equals(ref.path("resource").asText()) && "create".equals(verb)) {
+        events++;
+      }
+    }
+    return Map.of("object", object / (double) resources, "events", events / (double) resources);
+  }
+
+  private static boolean ready(int port) {
+    return get(port, "/readyz").map(r -> r.statusCode() == 200).orElse(false);
+  }
+
+  private static long reconciles(int port) {
+    return get(port, "/metrics")
+        .map(
+            r ->
+                r.body()
+                    .lines()
+                    .filter(l -> l.startsWith("aliyuncsr_reconciles_total"))
+                    .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum())
+        .orElse(0L);
+  }
+
+  private static Optional<HttpResponse<String>> get(int port, String path) {
+    try {
+      return Optional.of(
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString()));
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** A full GC in the operator before an RSS reading, so both readings see live data only. */
+  private static void gc(OperatorProcess op) throws Exception {
+    Process jcmd =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(op.pid()),
+                "GC.run")
+            .redirectErrorStream(true)
+            .start();
+    jcmd.getInputStream().readAllBytes();
+    jcmd.waitFor(60, TimeUnit.SECONDS);
+    settle(Duration.ofSeconds(2));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static void waitFor(Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException("timed out after " + timeout);
+      }
+      Thread.sleep(20); // polling with a deadline
+    }
+  }
+
+  /** Lets the process reach a steady state before a reading: part of the measurement. */
+  private static void settle(Duration duration) throws InterruptedException {
+    Thread.sleep(duration.toMillis());
+  }
+
+  private static void sleepUntil(long nanoTime) throws InterruptedException {
+    long wait = nanoTime - System.nanoTime();
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+  }
+
+  private static double mib(long bytes) {
+    return bytes / 1024.0 / 1024.0;
+  }
+
+  private Row row(String scenario, String figure, String unit, String target) {
+    return rows.computeIfAbsent(
+        scenario + "|" + figure, k -> new Row(scenario, figure, unit, target));
+  }
+
+  // --- verdicts and the report
+
+  private void judge() {
+    for (Row row : rows.values()) {
+      double median = Stats.of(row.values).median();
+      String t = row.target;
+      if (t.startsWith("≤ ")) {
+        double limit = Double.parseDouble(t.substring(2).split(",")[0].trim());
+        row.met = median <= limit;
+        if (t.contains("2× floor") && !row.floor.isEmpty()) {
+          row.met = row.met && median <= 2 * Stats.of(row.floor).median();
+        }
+      } else if (t.startsWith("= ")) {
+        row.met =
+            Math.abs(median - Double.parseDouble(t.substring(2))) < 1e-9
+                && Stats.of(row.values).max() == Stats.of(row.values).min();
+      }
+    }
+  }
+
+  private void write() throws IOException {
+    int cores = Runtime.getRuntime().availableProcessors();
+    long memory = memTotalBytes();
+    StringBuilder md = new StringBuilder();
+    md.append("# Benchmark report\n\n")
+        .append("Date ")
+        .append(LocalDate.now())
+        .append("; machine: ")
+        .append(cores)
+        .append(" cores, ")
+        .append(String.format("%.1f", memory / 1024.0 / 1024 / 1024))
+        .append(" GiB; operator JVM: `")
+        .append(String.join(" ", CONTAINER_JVM))
+        .append("`; runs: ")
+        .append(runs)
+        .append(" (heavy scenarios: ")
+        .append(heavyRuns)
+        .append(").\n\n")
+        .append(
+            "| Scenario | Figure | median | min | max | target | floor median | × floor | met |\n")
+        .append("|---|---|---|---|---|---|---|---|---|\n");
+    ObjectNode json = JSON.createObjectNode();
+    json.put("date", LocalDate.now().toString());
+    json.put("cores", cores);
+    json.put("memoryBytes", memory);
+    json.put("runs", runs);
+    json.put("heavyRuns", heavyRuns);
+    ArrayNode figures = json.putArray("figures");
+    for (Row row : rows.values()) {
+      Stats s = Stats.of(row.values);
+      String floorMedian = "";
+      String ratio = "";
+      ObjectNode f = figures.addObject();
+      f.put("scenario", row.scenario).put("figure", row.figure).put("unit", row.unit);
+      f.put("median", s.median()).put("min", s.min()).put("max", s.max()).put("target", row.target);
+      row.values.forEach(f.putArray("values")::add);
+      if (!row.floor.isEmpty()) {
+        double fm = Stats.of(row.floor).median();
+        floorMedian = fmt(fm);
+        ratio = String.format("%.2f", s.median() / fm);
+        f.put("floorMedian", fm);
+        row.floor.forEach(f.putArray("floorValues")::add);
+      }
+      if (row.met != null) {
+        f.put("met", row.met);
+      }
+      md.append(
+          String.format(
+              "| %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s |%n",
+              row.scenario,
+              row.figure,
+              row.unit,
+              fmt(s.median()),
+              fmt(s.min()),
+              fmt(s.max()),
+              row.target,
+              floorMedian,
+              ratio,
+              row.met == null ? "" : row.met ? "yes" : "**no**"));
+    }
+    Files.writeString(OUT.resolve("report.md"), md.toString());
+    JSON.writerWithDefaultPrettyPrinter().writeValue(OUT.resolve("report.json").toFile(), json);
+    System.out.println();
+    System.out.println(md);
+    say("wrote %s and %s", OUT.resolve("report.md"), OUT.resolve("report.json"));
+  }
+
+  private static String fmt(double v) {
+    return Math.abs(v) >= 100 ? String.format("%.0f", v) : String.format("%.2f", v);
+  }
+
+  private static long memTotalBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+      if (line.startsWith("MemTotal:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return 0;
+  }
+
+  private static void say(String format, Object... args) {
+    System.out.printf("[bench] " + format + "%n", args);
+  }
+}
