@@ -82,11 +82,16 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
     // 3. Record what happened.
     if (result instanceof UploadCoordinator.Result.Done done) {
       backoff.reset(uid(resource));
-      return recorder.record(
-          done.resource(),
-          Outcome.ready(done.reason(), readyMessage(done)),
-          Optional.of(done.uploaded()),
-          done.changed());
+      UpdateControl<AliyunCsr> control =
+          recorder.record(
+              done.resource(),
+              Outcome.ready(done.reason(), readyMessage(done)),
+              Optional.of(done.uploaded()),
+              done.changed());
+      if (done.unrecorded().isPresent()) {
+        coordinator.recordCsrId(done);
+      }
+      return control;
     }
     if (result instanceof UploadCoordinator.Result.Blocked blocked) {
       return recorder.record(

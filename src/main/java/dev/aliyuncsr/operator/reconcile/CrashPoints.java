@@ -14,6 +14,7 @@ public final class CrashPoints {
     BEFORE_INTENT,
     AFTER_INTENT,
     AFTER_UPLOAD,
+    AFTER_STATUS,
     AFTER_RECORD
   }
 

@@ -56,8 +56,17 @@ public final class UploadCoordinator {
 
   /** Where the resource stands after {@link #ensureUploaded}. */
   public sealed interface Result {
-    /** CAS holds the CSR; {@code reason} says how it got there (Uploaded, Recovered, Adopted). */
-    record Done(AliyunCsr resource, UploadedCsr uploaded, String reason, boolean changed)
+    /**
+     * CAS holds the CSR; {@code reason} says how it got there (Uploaded, Recovered, Adopted). When
+     * {@code unrecorded}, the CsrId is not on the object yet: call {@link #recordCsrId} after the
+     * status is written.
+     */
+    record Done(
+        AliyunCsr resource,
+        UploadedCsr uploaded,
+        String reason,
+        boolean changed,
+        Optional<UploadIntent> unrecorded)
         implements Result {}
 
     /** The upload cannot go on without a person. */
@@ -179,7 +188,7 @@ public final class UploadCoordinator {
                 ? status.getUploadedAt()
                 : StatusBuilder.rfc3339(clock.instant()));
     deleteSuperseded(resource);
-    return Optional.of(new Result.Done(resource, uploaded, reason, changed));
+    return Optional.of(new Result.Done(resource, uploaded, reason, changed, Optional.empty()));
   }
 
   private static String readyReason(AliyunCsr resource) {
@@ -270,8 +279,9 @@ public final class UploadCoordinator {
   }
 
   /**
-   * Writes the CsrId next to the intent. A lost write here is not a lost CSR: the intent stays, and
-   * the next reconcile finds the upload in CAS.
+   * The CSR CAS now holds for this intent. Its id goes to status first (that is what users wait
+   * for) and to the annotation right after, in {@link #recordCsrId}; a crash in between leaves an
+   * intent without a CsrId, which the next reconcile resolves by finding the upload in CAS.
    */
   private Result record(
       AliyunCsr resource,
@@ -287,12 +297,27 @@ public final class UploadCoordinator {
       cas.updateCsr(csrId, inputs.key().get().pem());
       keyUploaded = true;
     }
-    AliyunCsr current = resource;
+    UploadedCsr uploaded =
+        new UploadedCsr(
+            csrId,
+            requestId,
+            intent.uploadName(),
+            inputs.csr(),
+            keyUploaded,
+            StatusBuilder.rfc3339(clock.instant()));
+    return new Result.Done(resource, uploaded, reason, true, Optional.of(intent));
+  }
+
+  /** Writes the CsrId of a {@link Result.Done} next to its intent, then deletes replaced CSRs. */
+  public void recordCsrId(Result.Done done) {
+    crashPoints.reach(CrashPoints.Point.AFTER_STATUS);
+    UploadIntent intent = done.unrecorded().orElseThrow();
+    AliyunCsr current = done.resource();
     for (int attempt = 1; ; attempt++) {
       Map<String, String> annotations = CasAnnotations.mutable(current);
-      annotations.put(CasAnnotations.CSR_ID, Long.toString(csrId));
-      if (requestId != null) {
-        annotations.put(CasAnnotations.REQUEST_ID, requestId);
+      annotations.put(CasAnnotations.CSR_ID, Long.toString(done.uploaded().csrId()));
+      if (done.uploaded().requestId() != null) {
+        annotations.put(CasAnnotations.REQUEST_ID, done.uploaded().requestId());
       } else {
         annotations.remove(CasAnnotations.REQUEST_ID);
       }
@@ -303,23 +328,14 @@ public final class UploadCoordinator {
         if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= RECORD_ATTEMPTS) {
           throw e;
         }
-        current = readFresh(resource);
+        current = readFresh(done.resource());
         if (current == null || !CasAnnotations.intent(current).map(intent::equals).orElse(false)) {
-          return new Result.Stale();
+          return; // replaced or deleted meanwhile; the next reconcile decides from what is there
         }
       }
     }
     crashPoints.reach(CrashPoints.Point.AFTER_RECORD);
-    UploadedCsr uploaded =
-        new UploadedCsr(
-            csrId,
-            requestId,
-            intent.uploadName(),
-            inputs.csr(),
-            keyUploaded,
-            StatusBuilder.rfc3339(clock.instant()));
     deleteSuperseded(current);
-    return new Result.Done(current, uploaded, reason, true);
   }
 
   /**

@@ -192,10 +192,16 @@ class AliyunCsrIT {
 
   // --- helpers
 
+  /** Ready, and the CsrId recorded in its annotation (written right after the status). */
   static AliyunCsr awaitReady(String ns, String name) {
     return await()
         .atMost(OperatorHarness.timeout())
-        .until(() -> harness.get(ns, name), AliyunCsrIT::isReady);
+        .until(
+            () -> harness.get(ns, name),
+            r ->
+                isReady(r)
+                    && r.getMetadata().getAnnotations() != null
+                    && r.getMetadata().getAnnotations().containsKey(CasAnnotations.CSR_ID));
   }
 
   static AliyunCsr awaitReason(String ns, String name, String reason) {
