@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.reconcile;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
 import dev.aliyuncsr.operator.api.Reasons;
@@ -13,6 +14,9 @@ import dev.aliyuncsr.operator.csr.PrivateKeyFacts;
 import dev.aliyuncsr.operator.csr.Validated;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -33,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class UploadCoordinator {
   private static final Logger log = LoggerFactory.getLogger(UploadCoordinator.class);
-  private static final int RECORD_ATTEMPTS = 5;
 
   private final KubernetesClient client;
   private final CasClient cas;
@@ -308,34 +311,54 @@ public final class UploadCoordinator {
     return new Result.Done(resource, uploaded, reason, true, Optional.of(intent));
   }
 
-  /** Writes the CsrId of a {@link Result.Done} next to its intent, then deletes replaced CSRs. */
+  /**
+   * Writes the CsrId of a {@link Result.Done} next to its intent, then deletes replaced CSRs. The
+   * write is a JSON patch that first tests the intent annotation: it lands only while that intent
+   * is still the one on the object, and needs no resourceVersion (the status write just moved it).
+   */
   public void recordCsrId(Result.Done done) {
     crashPoints.reach(CrashPoints.Point.AFTER_STATUS);
     UploadIntent intent = done.unrecorded().orElseThrow();
-    AliyunCsr current = done.resource();
-    for (int attempt = 1; ; attempt++) {
-      Map<String, String> annotations = CasAnnotations.mutable(current);
-      annotations.put(CasAnnotations.CSR_ID, Long.toString(done.uploaded().csrId()));
-      if (done.uploaded().requestId() != null) {
-        annotations.put(CasAnnotations.REQUEST_ID, done.uploaded().requestId());
-      } else {
-        annotations.remove(CasAnnotations.REQUEST_ID);
+    var mapper = Serialization.jsonMapper();
+    ArrayNode patch = mapper.createArrayNode();
+    patch
+        .addObject()
+        .put("op", "test")
+        .put("path", annotationPath(CasAnnotations.UPLOAD_INTENT))
+        .put("value", intent.encode());
+    patch
+        .addObject()
+        .put("op", "add")
+        .put("path", annotationPath(CasAnnotations.CSR_ID))
+        .put("value", Long.toString(done.uploaded().csrId()));
+    if (done.uploaded().requestId() != null) {
+      patch
+          .addObject()
+          .put("op", "add")
+          .put("path", annotationPath(CasAnnotations.REQUEST_ID))
+          .put("value", done.uploaded().requestId());
+    }
+    AliyunCsr recorded;
+    try {
+      recorded =
+          client
+              .resources(AliyunCsr.class)
+              .inNamespace(done.resource().getMetadata().getNamespace())
+              .withName(done.resource().getMetadata().getName())
+              .patch(PatchContext.of(PatchType.JSON), patch.toString());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 422 || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return; // the intent was replaced or the object deleted: the next reconcile decides
       }
-      try {
-        current = client.resource(current).update();
-        break;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= RECORD_ATTEMPTS) {
-          throw e;
-        }
-        current = readFresh(done.resource());
-        if (current == null || !CasAnnotations.intent(current).map(intent::equals).orElse(false)) {
-          return; // replaced or deleted meanwhile; the next reconcile decides from what is there
-        }
-      }
+      throw e;
     }
     crashPoints.reach(CrashPoints.Point.AFTER_RECORD);
-    deleteSuperseded(current);
+    deleteSuperseded(recorded);
+  }
+
+  /** JSON pointer to an annotation ('/' in the key escaped as ~1). */
+  private static String annotationPath(String key) {
+    return "/metadata/annotations/" + key.replace("~", "~0").replace("/", "~1");
   }
 
   /**
