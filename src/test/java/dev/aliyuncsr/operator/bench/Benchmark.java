@@ -134,7 +134,7 @@ public final class Benchmark {
             + auditLog
             + " --audit-policy-file="
             + policy
-            + " --audit-log-format=json");
+            + " --audit-log-format=json --audit-log-maxsize=100000");
     say("starting kube-apiserver + etcd (with an audit log for counting writes)");
     kubeConfig = KubeApiServerFixture.kubeConfigYaml();
     client = KubeApiServerFixture.newClient();
