@@ -44,13 +44,17 @@ public final class Demo {
                 fillWithGeneratedMaterial(secret);
               }
               harness.client.resource(item).serverSideApply();
-              if (item instanceof AliyunCsr) {
+              // By kind: the YAML may load as a generic resource rather than an AliyunCsr.
+              if ("AliyunCsr".equals(item.getKind())) {
                 applied.add(
                     new String[] {item.getMetadata().getNamespace(), item.getMetadata().getName()});
               }
             }
           }
         }
+      }
+      if (applied.isEmpty()) {
+        throw new IllegalStateException("no AliyunCsr found in " + examples);
       }
       step("applying a broken example: a Secret whose tls.csr holds no CSR");
       harness.secret(
