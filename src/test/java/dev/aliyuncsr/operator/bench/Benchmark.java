@@ -489,11 +489,8 @@ public final class Benchmark {
             Duration.ofSeconds(5),
             Duration.ofSeconds(10));
     var credentials =
-        new com.aliyun.credentials.Client(
-            new com.aliyun.credentials.models.Config()
-                .setType("access_key")
-                .setAccessKeyId(OperatorHarness.ACCESS_KEY_ID)
-                .setAccessKeySecret(OperatorHarness.ACCESS_KEY_SECRET));
+        OperatorHarness.accessKeyCredentials(
+            OperatorHarness.ACCESS_KEY_ID, OperatorHarness.ACCESS_KEY_SECRET);
     return AlibabaCasClient.create(settings, credentials);
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.config.CasSettings;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
+import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
 import java.time.Duration;
 import java.util.Optional;
@@ -41,12 +42,7 @@ class AlibabaCasClientTest {
     var settings =
         new CasSettings(
             emulator.endpoint(), "HTTP", "cn-hangzhou", 100, 4, Duration.ofSeconds(2), readTimeout);
-    var credentials =
-        new com.aliyun.credentials.Client(
-            new com.aliyun.credentials.models.Config()
-                .setType("access_key")
-                .setAccessKeyId(AK)
-                .setAccessKeySecret(secret));
+    var credentials = OperatorHarness.accessKeyCredentials(AK, secret);
     return AlibabaCasClient.create(settings, credentials);
   }
 
@@ -168,12 +164,7 @@ class AlibabaCasClientTest {
             4,
             Duration.ofSeconds(1),
             Duration.ofSeconds(1));
-    var credentials =
-        new com.aliyun.credentials.Client(
-            new com.aliyun.credentials.models.Config()
-                .setType("access_key")
-                .setAccessKeyId(AK)
-                .setAccessKeySecret(SECRET));
+    var credentials = OperatorHarness.accessKeyCredentials(AK, SECRET);
     CasClient unreachable = AlibabaCasClient.create(settings, credentials);
     var pki = TestPki.rsaCsr(2048, "down.example.com");
     assertThatThrownBy(() -> unreachable.uploadCsr("down", pki.csrPem(), Optional.empty()))

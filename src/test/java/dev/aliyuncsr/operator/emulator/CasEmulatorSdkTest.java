@@ -18,6 +18,7 @@ import com.aliyun.tea.TeaException;
 import com.aliyun.tea.TeaUnretryableException;
 import com.aliyun.teaopenapi.models.Config;
 import dev.aliyuncsr.operator.testing.TestPki;
+import dev.aliyuncsr.operator.testing.TestPkiVariants;
 import java.net.SocketTimeoutException;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -411,7 +412,9 @@ class CasEmulatorSdkTest {
     assertThat(uploadError("x", ec.csrPem(), other)).isEqualTo("InvalidParameter.Key");
     assertThat(uploadError("x", ec.csrPem(), rsa.pkcs8KeyPem())).isEqualTo("InvalidParameter.Key");
     assertThat(uploadError("x", ec.csrPem(), encryptedPkcs8(ec))).isEqualTo("InvalidParameter.Key");
-    assertThat(uploadError("x", ec.csrPem(), legacyEncryptedSec1()))
+    assertThat(
+            uploadError(
+                "x", ec.csrPem(), TestPkiVariants.legacyEncryptedKeyPem(ec.keyPair(), "pw")))
         .isEqualTo("InvalidParameter.Key");
     assertThat(uploadError("x", ec.csrPem(), "garbage")).isEqualTo("InvalidParameter.Key");
     assertThat(emulator.csrs()).isEmpty();
@@ -454,16 +457,6 @@ class CasEmulatorSdkTest {
     return TestPki.pem(
         "ENCRYPTED PRIVATE KEY",
         new EncryptedPrivateKeyInfo(cipher.getParameters(), encrypted).getEncoded());
-  }
-
-  /** OpenSSL's legacy encrypted PEM; the emulator must refuse it by its headers alone. */
-  private static String legacyEncryptedSec1() {
-    return "-----BEGIN EC PRIVATE KEY-----\n"
-        + "Proc-Type: 4,ENCRYPTED\n"
-        + "DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n"
-        + "\n"
-        + java.util.Base64.getEncoder().encodeToString(new byte[48])
-        + "\n-----END EC PRIVATE KEY-----\n";
   }
 
   /** Flips one bit near the end of the DER, inside the signature. */

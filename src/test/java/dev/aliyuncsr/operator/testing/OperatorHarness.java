@@ -78,12 +78,7 @@ public final class OperatorHarness implements AutoCloseable {
     OperatorConfig config = config();
     CasSettings cas = config.cas();
     try {
-      var credentials =
-          new com.aliyun.credentials.Client(
-              new com.aliyun.credentials.models.Config()
-                  .setType("access_key")
-                  .setAccessKeyId(ACCESS_KEY_ID)
-                  .setAccessKeySecret(accessKeySecret));
+      var credentials = OperatorHarness.accessKeyCredentials(ACCESS_KEY_ID, accessKeySecret);
       return new BudgetedCasClient(
           AlibabaCasClient.create(cas, credentials),
           new CallBudget(cas.qps(), cas.maxConcurrentCalls(), 1));
@@ -120,6 +115,15 @@ public final class OperatorHarness implements AutoCloseable {
 
   public Secret secret(String namespace, String name, Map<String, String> stringData) {
     return secret(client, namespace, name, stringData);
+  }
+
+  /** Static AccessKey credentials, as the SDK's chain would resolve them from the environment. */
+  public static com.aliyun.credentials.Client accessKeyCredentials(String id, String secret) {
+    return new com.aliyun.credentials.Client(
+        new com.aliyun.credentials.models.Config()
+            .setType("access_key")
+            .setAccessKeyId(id)
+            .setAccessKeySecret(secret));
   }
 
   /** An emulator that accepts {@link #ACCESS_KEY_ID}, started. */
