@@ -1,6 +1,5 @@
 package dev.aliyuncsr.operator;
 
-import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.observability.MeteredCasClient;
@@ -8,6 +7,7 @@ import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.reconcile.AliyunCsrReconciler;
 import dev.aliyuncsr.operator.reconcile.CrashPoints;
 import dev.aliyuncsr.operator.reconcile.EventRecorder;
+import dev.aliyuncsr.operator.reconcile.LeanItemStore;
 import dev.aliyuncsr.operator.reconcile.OutcomeRecorder;
 import dev.aliyuncsr.operator.reconcile.RetryBackoff;
 import dev.aliyuncsr.operator.reconcile.SecretInputs;
@@ -30,16 +30,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class AliyunCsrOperator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AliyunCsrOperator.class);
-  public static final String FINALIZER = AliyunCsr.GROUP + "/finalizer";
 
   private final Operator operator;
   private final OperatorMetrics metrics;
   private final KubernetesClient client;
   private final OperatorConfig config;
+  private final EventRecorder events;
 
   private AliyunCsrOperator(
-      Operator operator, OperatorMetrics metrics, KubernetesClient client, OperatorConfig config) {
+      Operator operator,
+      OperatorMetrics metrics,
+      KubernetesClient client,
+      OperatorConfig config,
+      EventRecorder events) {
     this.operator = operator;
+    this.events = events;
     this.metrics = metrics;
     this.client = client;
     this.config = config;
@@ -75,6 +80,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
     EventRecorder events = new EventRecorder(client, clock);
     var reconciler =
         new AliyunCsrReconciler(
+            client,
             new SecretInputs(client),
             new UploadCoordinator(
                 client,
@@ -87,7 +93,11 @@ public final class AliyunCsrOperator implements AutoCloseable {
     operator.register(
         reconciler,
         o -> {
-          o.withFinalizer(FINALIZER)
+          // The reconciler handles its finalizer itself: it is added in the intent's update, not
+          // in a separate write before the first reconcile, and removed after cleanup.
+          o.withTriggerReconcilerOnAllEvents(true)
+              .withItemStore(LeanItemStore.withoutManagedFields())
+              .withInformerListLimit(AliyunCsrReconciler.LIST_PAGE)
               .withReconciliationMaxInterval(config.resyncInterval())
               // Kubernetes API errors only: CAS failures are rescheduled by the reconciler.
               .withRetry(
@@ -103,7 +113,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new AliyunCsrOperator(operator, metrics, client, config);
+    return new AliyunCsrOperator(operator, metrics, client, config, events);
   }
 
   public OperatorMetrics metrics() {
@@ -119,6 +129,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
   @Override
   public void close() {
     operator.stop();
+    events.close();
     if (config.leaderElection()) {
       releaseLease();
     }

@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.reconcile;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrSpec;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
@@ -10,16 +11,20 @@ import dev.aliyuncsr.operator.csr.InputProblem;
 import dev.aliyuncsr.operator.csr.Validated;
 import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.net.HttpURLConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -33,8 +38,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Reconciles an AliyunCsr in one direction: load the Secrets, validate them, make CAS hold exactly
  * one CSR for them, record the outcome. Deletion honours spec.deletionPolicy.
+ *
+ * <p>JOSDK calls it on every event (triggerReconcilerOnAllEvents) and leaves the finalizer to it:
+ * the finalizer goes on in the intent's update, so a new resource costs no separate finalizer write
+ * and no extra round of reconciling before its upload, and it is taken off after the cleanup.
  */
-public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner<AliyunCsr> {
+public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   private static final Logger log = LoggerFactory.getLogger(AliyunCsrReconciler.class);
   static final String SECRET_INDEX = "aliyuncsr-secret-refs";
 
@@ -46,6 +55,10 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
 
   static final Duration STALE_RETRY = Duration.ofMillis(200);
 
+  /** Informers list in pages of this size, so a large namespace is never one huge response. */
+  public static final long LIST_PAGE = 500;
+
+  private final KubernetesClient client;
   private final SecretInputs secretInputs;
   private final UploadCoordinator coordinator;
   private final OutcomeRecorder recorder;
@@ -53,11 +66,13 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
   private final OperatorMetrics metrics;
 
   public AliyunCsrReconciler(
+      KubernetesClient client,
       SecretInputs secretInputs,
       UploadCoordinator coordinator,
       OutcomeRecorder recorder,
       RetryBackoff backoff,
       OperatorMetrics metrics) {
+    this.client = client;
     this.secretInputs = secretInputs;
     this.coordinator = coordinator;
     this.recorder = recorder;
@@ -67,6 +82,23 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
 
   @Override
   public UpdateControl<AliyunCsr> reconcile(AliyunCsr resource, Context<AliyunCsr> context) {
+    if (context.isPrimaryResourceDeleted()) {
+      forget(resource); // gone from the API server: only this process's state is left
+      return UpdateControl.noUpdate();
+    }
+    if (resource.isMarkedForDeletion()) {
+      if (!resource.hasFinalizer(CasAnnotations.FINALIZER)) {
+        forget(resource); // never uploaded, or already cleaned up: nothing holds the deletion
+        return UpdateControl.noUpdate();
+      }
+      return cleanup(resource);
+    }
+    if (CasAnnotations.intent(resource).isPresent()
+        && !resource.hasFinalizer(CasAnnotations.FINALIZER)) {
+      // Someone removed the finalizer of a resource that may own a CSR in CAS: put it back, and
+      // go on (a write below that is fenced on the old resourceVersion reads the object again).
+      addFinalizer(resource);
+    }
     // 1. Load and validate the inputs; bad input never reaches CAS.
     Validated<SecretInputs.Inputs> inputs = secretInputs.load(resource);
     if (!inputs.isValid()) {
@@ -103,15 +135,14 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
     return UpdateControl.<AliyunCsr>noUpdate().rescheduleAfter(STALE_RETRY);
   }
 
-  @Override
-  public DeleteControl cleanup(AliyunCsr resource, Context<AliyunCsr> context) {
+  /** Deletion: honour spec.deletionPolicy, then release the object by removing the finalizer. */
+  private UpdateControl<AliyunCsr> cleanup(AliyunCsr resource) {
     String ns = resource.getMetadata().getNamespace();
     String name = resource.getMetadata().getName();
     if (resource.getSpec().effectiveDeletionPolicy() == DeletionPolicy.Orphan) {
       log.info("{}/{} deleted with deletionPolicy Orphan: CSRs stay in CAS", ns, name);
-      backoff.reset(uid(resource));
-      metrics.forget(uid(resource));
-      return DeleteControl.defaultDelete();
+      removeFinalizer(resource);
+      return UpdateControl.noUpdate();
     }
     try {
       Set<Long> ids = new LinkedHashSet<>(CasAnnotations.superseded(resource));
@@ -125,9 +156,8 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
         coordinator.deleteFromCas(id);
       }
       log.info("{}/{} deleted; CsrIds {} deleted from CAS", ns, name, ids);
-      backoff.reset(uid(resource));
-      metrics.forget(uid(resource));
-      return DeleteControl.defaultDelete();
+      removeFinalizer(resource);
+      return UpdateControl.noUpdate();
     } catch (CasException e) {
       Duration retry = backoff.next(uid(resource));
       String message =
@@ -136,10 +166,73 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
               + "); retrying in "
               + retry.toSeconds()
               + "s. Set spec.deletionPolicy to Orphan to release the resource and keep the CSR";
-      recorder.record(
+      return recorder.record(
           resource, Outcome.progressing(Reasons.DELETING, message, retry), Optional.empty(), false);
-      return DeleteControl.noFinalizerRemoval().rescheduleAfter(retry);
     }
+  }
+
+  private void addFinalizer(AliyunCsr resource) {
+    ArrayNode patch = Serialization.jsonMapper().createArrayNode();
+    if (resource.getMetadata().getFinalizers() == null
+        || resource.getMetadata().getFinalizers().isEmpty()) {
+      // "test" that the list is still absent or empty, so a concurrent writer is not overwritten.
+      patch
+          .addObject()
+          .put("op", "test")
+          .put("path", "/metadata/resourceVersion")
+          .put("value", resource.getMetadata().getResourceVersion());
+      patch
+          .addObject()
+          .put("op", "add")
+          .put("path", "/metadata/finalizers")
+          .putArray("value")
+          .add(CasAnnotations.FINALIZER);
+    } else {
+      patch
+          .addObject()
+          .put("op", "add")
+          .put("path", "/metadata/finalizers/-")
+          .put("value", CasAnnotations.FINALIZER);
+    }
+    patchFinalizers(resource, patch);
+  }
+
+  /**
+   * Removes the finalizer with a JSON patch that first tests it is still at the index we saw, so a
+   * finalizer another controller added or removed meanwhile is never taken off by mistake.
+   */
+  private void removeFinalizer(AliyunCsr resource) {
+    int index = resource.getMetadata().getFinalizers().indexOf(CasAnnotations.FINALIZER);
+    ArrayNode patch = Serialization.jsonMapper().createArrayNode();
+    patch
+        .addObject()
+        .put("op", "test")
+        .put("path", "/metadata/finalizers/" + index)
+        .put("value", CasAnnotations.FINALIZER);
+    patch.addObject().put("op", "remove").put("path", "/metadata/finalizers/" + index);
+    patchFinalizers(resource, patch);
+    forget(resource);
+  }
+
+  private void patchFinalizers(AliyunCsr resource, ArrayNode patch) {
+    try {
+      client
+          .resources(AliyunCsr.class)
+          .inNamespace(resource.getMetadata().getNamespace())
+          .withName(resource.getMetadata().getName())
+          .patch(PatchContext.of(PatchType.JSON), patch.toString());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return; // already gone
+      }
+      // 422: the object moved under us; JOSDK's retry reconciles again from the new copy.
+      throw e;
+    }
+  }
+
+  private void forget(AliyunCsr resource) {
+    backoff.reset(uid(resource));
+    metrics.forget(uid(resource));
   }
 
   /** Missing input is waited for (the Secret watch brings it); invalid input stalls. */
@@ -199,7 +292,8 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr>, Cleaner
         InformerEventSourceConfiguration.from(Secret.class, AliyunCsr.class)
             .withName("secrets")
             .withNamespacesInheritedFromController()
-            .withItemStore(new MetadataOnlySecretStore())
+            .withItemStore(LeanItemStore.secretsMetadataOnly())
+            .withInformerListLimit(LIST_PAGE)
             .withSecondaryToPrimaryMapper(
                 secret ->
                     context

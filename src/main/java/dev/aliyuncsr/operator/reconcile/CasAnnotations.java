@@ -25,6 +25,12 @@ public final class CasAnnotations {
   /** The RequestId of the call that produced the CsrId. */
   public static final String REQUEST_ID = PREFIX + "request-id";
 
+  /**
+   * The operator's finalizer. It is written in the same update as the first intent (no separate
+   * write), because from that moment CAS may hold a CSR that deletion must honour.
+   */
+  public static final String FINALIZER = "cas.aliyuncsr.dev/finalizer";
+
   /** CsrIds of replaced CSRs still to be deleted under deletionPolicy Delete. */
   public static final String SUPERSEDED_CSR_IDS = PREFIX + "superseded-csr-ids";
 

@@ -8,20 +8,56 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Writes Kubernetes Events about an AliyunCsr. An Event that cannot be written is only logged. */
-public final class EventRecorder {
+/**
+ * Writes Kubernetes Events about an AliyunCsr, in order, on a thread of its own, so that a
+ * reconcile never waits for one (as client-go's broadcaster). When the API server falls behind, the
+ * queue is bounded and further Events are dropped and logged: Events are best effort, status is the
+ * record. An Event that cannot be written is only logged.
+ */
+public final class EventRecorder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
   static final String COMPONENT = "aliyun-csr-operator";
+  static final int QUEUE = 1000;
 
   private final KubernetesClient client;
   private final Clock clock;
+  private final ThreadPoolExecutor writer;
 
   public EventRecorder(KubernetesClient client, Clock clock) {
     this.client = client;
     this.clock = clock;
+    this.writer =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(QUEUE),
+            r -> {
+              Thread t = new Thread(r, "event-writer");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Writes the Events already queued (for a few seconds at most), then stops. */
+  @Override
+  public void close() {
+    writer.shutdown();
+    try {
+      if (!writer.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("{} Events not written at shutdown", writer.shutdownNow().size());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   public void normal(AliyunCsr resource, String reason, String message) {
@@ -62,11 +98,24 @@ public final class EventRecorder {
             .withReportingComponent(COMPONENT)
             .build();
     try {
+      writer.execute(() -> write(event));
+    } catch (RejectedExecutionException e) {
+      log.warn(
+          "Event {} for {}/{} dropped: the Event queue is full or closed",
+          reason,
+          meta.getNamespace(),
+          meta.getName());
+    }
+  }
+
+  private void write(io.fabric8.kubernetes.api.model.Event event) {
+    var meta = event.getInvolvedObject();
+    try {
       client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
     } catch (KubernetesClientException e) {
       log.warn(
           "could not record Event {} for {}/{}: HTTP {}",
-          reason,
+          event.getReason(),
           meta.getNamespace(),
           meta.getName(),
           e.getCode());

@@ -382,6 +382,10 @@ public final class UploadCoordinator {
       annotations.remove(CasAnnotations.REQUEST_ID);
     }
     annotations.put(CasAnnotations.UPLOAD_INTENT, intent.encode());
+    // The finalizer rides on the same update: from here on CAS may hold a CSR for this object.
+    if (!fresh.hasFinalizer(CasAnnotations.FINALIZER)) {
+      fresh.addFinalizer(CasAnnotations.FINALIZER);
+    }
     try {
       return client.resource(fresh).update();
     } catch (KubernetesClientException e) {

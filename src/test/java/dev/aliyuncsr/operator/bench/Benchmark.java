@@ -70,6 +70,13 @@ public final class Benchmark {
   private final int largeResources = Integer.getInteger("bench.large.resources", 10_000);
   private final int unrelatedSecrets = Integer.getInteger("bench.secrets", 10_000);
 
+  /** Scenarios to run (idle, latency, burst, large, secrets); all by default. */
+  private final List<String> only =
+      List.of(System.getProperty("bench.only", "idle,latency,burst,large,secrets").split(","));
+
+  /** When true, each operator JVM records a JFR profile under target/bench/jfr/. */
+  private final boolean jfr = Boolean.getBoolean("bench.jfr");
+
   private final Map<String, Row> rows = new LinkedHashMap<>();
   private final Map<String, Long> floorStart = new java.util.concurrent.ConcurrentHashMap<>();
   private KubernetesClient client;
@@ -142,20 +149,30 @@ public final class Benchmark {
     keyPair = TestPki.rsa(2048);
 
     for (int run = 1; run <= runs; run++) {
-      say("run %d/%d: idle and startup", run, runs);
-      idleAndStartup();
-      say("run %d/%d: latency, %d resources at 10/s, and the floor", run, runs, latencyResources);
-      latencyAndFloor();
-      say("run %d/%d: %d at once, CAS limited to 10 UploadCsr/s", run, runs, burstResources);
-      burst(true);
-      say("run %d/%d: %d at once, CAS without limit", run, runs, burstResources);
-      burst(false);
+      if (only.contains("idle")) {
+        say("run %d/%d: idle and startup", run, runs);
+        idleAndStartup();
+      }
+      if (only.contains("latency")) {
+        say("run %d/%d: latency, %d resources at 10/s, and the floor", run, runs, latencyResources);
+        latencyAndFloor();
+      }
+      if (only.contains("burst")) {
+        say("run %d/%d: %d at once, CAS limited to 10 UploadCsr/s", run, runs, burstResources);
+        burst(true);
+        say("run %d/%d: %d at once, CAS without limit", run, runs, burstResources);
+        burst(false);
+      }
     }
     for (int run = 1; run <= heavyRuns; run++) {
-      say("heavy run %d/%d: %d resources, restart on them", run, heavyRuns, largeResources);
-      large();
-      say("heavy run %d/%d: %d unrelated 10 KiB Secrets", run, heavyRuns, unrelatedSecrets);
-      unrelatedSecrets();
+      if (only.contains("large")) {
+        say("heavy run %d/%d: %d resources, restart on them", run, heavyRuns, largeResources);
+        large();
+      }
+      if (only.contains("secrets")) {
+        say("heavy run %d/%d: %d unrelated 10 KiB Secrets", run, heavyRuns, unrelatedSecrets);
+        unrelatedSecrets();
+      }
     }
     judge();
     write();
@@ -426,12 +443,15 @@ public final class Benchmark {
     all.put("WATCH_NAMESPACES", ns);
     all.put("HTTP_PORT", "0");
     all.putAll(env);
+    List<String> jvm = new ArrayList<>(CONTAINER_JVM);
+    if (jfr) {
+      Path dir = Files.createDirectories(OUT.resolve("jfr")).toAbsolutePath();
+      jvm.add(
+          "-XX:StartFlightRecording=settings=profile,filename="
+              + dir.resolve(name + "-" + System.currentTimeMillis() + ".jfr"));
+    }
     return OperatorProcess.start(
-        kubeConfig,
-        emulator.endpoint(),
-        all,
-        OUT.resolve("logs").resolve(name + ".log"),
-        CONTAINER_JVM);
+        kubeConfig, emulator.endpoint(), all, OUT.resolve("logs").resolve(name + ".log"), jvm);
   }
 
   private void createSecrets(String ns, int count) throws InterruptedException {

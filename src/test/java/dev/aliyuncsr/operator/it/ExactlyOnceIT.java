@@ -155,6 +155,72 @@ class ExactlyOnceIT {
   }
 
   @Test
+  void finalizerComesWithTheIntentAndIsPutBackWhenRemoved() {
+    String ns = harness.newNamespace();
+    var pki = TestPki.rsaCsr(2048, "fin.example.com");
+    harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
+    harness.create(aliyunCsr(ns, "fin", "csr", null));
+    AliyunCsr ready = awaitReady(ns, "fin");
+    assertThat(ready.getMetadata().getFinalizers()).containsExactly(CasAnnotations.FINALIZER);
+    long csrId = ready.getStatus().getCsrId();
+
+    // Removed by hand (say, by a careless script): the next reconcile adds it back, uploading
+    // nothing. A metadata-only change does not trigger one (JOSDK filters on generation), so the
+    // test makes a spec change; without one, the periodic resync (RESYNC_INTERVAL) does it.
+    int uploads = harness.emulator.calls("UploadCsr");
+    harness
+        .client
+        .resources(AliyunCsr.class)
+        .inNamespace(ns)
+        .withName("fin")
+        .edit(
+            r -> {
+              r.getMetadata().setFinalizers(java.util.List.of());
+              return r;
+            });
+    harness
+        .client
+        .resources(AliyunCsr.class)
+        .inNamespace(ns)
+        .withName("fin")
+        .edit(
+            r -> {
+              r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+              return r;
+            });
+    await()
+        .atMost(OperatorHarness.timeout())
+        .until(() -> harness.get(ns, "fin").hasFinalizer(CasAnnotations.FINALIZER));
+    assertThat(harness.emulator.calls("UploadCsr")).isEqualTo(uploads);
+    harness
+        .client
+        .resources(AliyunCsr.class)
+        .inNamespace(ns)
+        .withName("fin")
+        .edit(
+            r -> {
+              r.getSpec().setDeletionPolicy(DeletionPolicy.Delete);
+              return r;
+            });
+
+    // The finalizer still guards the CSR: deleting the object deletes it from CAS.
+    harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("fin").delete();
+    await().atMost(OperatorHarness.timeout()).until(() -> harness.get(ns, "fin") == null);
+    assertThat(harness.emulator.csr(csrId)).isEmpty();
+  }
+
+  @Test
+  void badInputGetsNoFinalizerSoDeletionIsImmediate() {
+    String ns = harness.newNamespace();
+    harness.secret(ns, "bad", Map.of("tls.csr", "not a CSR"));
+    harness.create(aliyunCsr(ns, "bad", "bad", null));
+    AliyunCsr stalled = awaitReason(ns, "bad", "InvalidCsr");
+    assertThat(stalled.getMetadata().getFinalizers()).isNullOrEmpty();
+    harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("bad").delete();
+    assertThat(harness.get(ns, "bad")).isNull();
+  }
+
+  @Test
   void stuckDeletionIsReleasedBySwitchingToOrphan() {
     String ns = harness.newNamespace();
     var pki = TestPki.rsaCsr(2048, "stuck.example.com");
