@@ -96,7 +96,6 @@ public final class AliyunCsrOperator implements AutoCloseable {
           // The reconciler handles its finalizer itself: it is added in the intent's update, not
           // in a separate write before the first reconcile, and removed after cleanup.
           o.withTriggerReconcilerOnAllEvents(true)
-              .withItemStore(LeanItemStore.withoutManagedFields())
               .withInformerListLimit(AliyunCsrReconciler.LIST_PAGE)
               .withReconciliationMaxInterval(config.resyncInterval())
               // Kubernetes API errors only: CAS failures are rescheduled by the reconciler.
@@ -106,6 +105,12 @@ public final class AliyunCsrOperator implements AutoCloseable {
                       .setIntervalMultiplier(2)
                       .setMaxInterval(60_000)
                       .withoutMaxAttempts());
+          // JOSDK hands the same ItemStore instance to the informer of every watched namespace,
+          // and each namespace's list empties the others' entries from a shared store. So the
+          // lean store is used only where there is one informer: all namespaces, or one.
+          if (config.watchNamespaces().size() <= 1) {
+            o.withItemStore(LeanItemStore.withoutManagedFields());
+          }
           if (config.watchNamespaces().isEmpty()) {
             o.watchingAllNamespaces();
           } else {

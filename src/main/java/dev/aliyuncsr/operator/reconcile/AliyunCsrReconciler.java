@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Constants;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -31,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -216,11 +218,8 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
 
   private void patchFinalizers(AliyunCsr resource, ArrayNode patch) {
     try {
-      client
-          .resources(AliyunCsr.class)
-          .inNamespace(resource.getMetadata().getNamespace())
-          .withName(resource.getMetadata().getName())
-          .patch(PatchContext.of(PatchType.JSON), patch.toString());
+      // On resource(item), not withName(name): fabric8 would GET the object before patching.
+      client.resource(resource).patch(PatchContext.of(PatchType.JSON), patch.toString());
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         return; // already gone
@@ -288,10 +287,26 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   public List<EventSource<?, AliyunCsr>> prepareEventSources(
       EventSourceContext<AliyunCsr> context) {
     context.getPrimaryCache().addIndexer(SECRET_INDEX, AliyunCsrReconciler::referencedSecrets);
+    // One Secret source per watched namespace, each with a store of its own: JOSDK gives one
+    // source's ItemStore to each of its namespaces' informers, and they must not share it.
+    Set<String> namespaces =
+        context.getControllerConfiguration().getInformerConfig().getNamespaces();
+    if (namespaces.contains(Constants.WATCH_ALL_NAMESPACES)) {
+      return List.of(secretSource(context, "secrets", namespaces));
+    }
+    List<EventSource<?, AliyunCsr>> sources = new ArrayList<>();
+    for (String namespace : new TreeSet<>(namespaces)) {
+      sources.add(secretSource(context, "secrets-" + namespace, Set.of(namespace)));
+    }
+    return sources;
+  }
+
+  private static InformerEventSource<Secret, AliyunCsr> secretSource(
+      EventSourceContext<AliyunCsr> context, String name, Set<String> namespaces) {
     var configuration =
         InformerEventSourceConfiguration.from(Secret.class, AliyunCsr.class)
-            .withName("secrets")
-            .withNamespacesInheritedFromController()
+            .withName(name)
+            .withNamespaces(namespaces)
             .withItemStore(LeanItemStore.secretsMetadataOnly())
             .withInformerListLimit(LIST_PAGE)
             .withSecondaryToPrimaryMapper(
@@ -307,7 +322,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
             .build();
-    return List.of(new InformerEventSource<>(configuration, context));
+    return new InformerEventSource<>(configuration, context);
   }
 
   /** Index keys "namespace/name" of the Secrets a resource references. */

@@ -340,12 +340,9 @@ public final class UploadCoordinator {
     }
     AliyunCsr recorded;
     try {
+      // On resource(item), not withName(name): fabric8 would GET the object before patching.
       recorded =
-          client
-              .resources(AliyunCsr.class)
-              .inNamespace(done.resource().getMetadata().getNamespace())
-              .withName(done.resource().getMetadata().getName())
-              .patch(PatchContext.of(PatchType.JSON), patch.toString());
+          client.resource(done.resource()).patch(PatchContext.of(PatchType.JSON), patch.toString());
     } catch (KubernetesClientException e) {
       if (e.getCode() == 422 || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         return; // the intent was replaced or the object deleted: the next reconcile decides

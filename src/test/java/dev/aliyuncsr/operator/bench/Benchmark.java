@@ -53,6 +53,7 @@ public final class Benchmark {
           "-XX:MaxRAM=384m",
           "-XX:MaxRAMPercentage=70",
           "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
           "-XX:+ExitOnOutOfMemoryError",
           "-XX:-UsePerfData");
 
@@ -74,11 +75,15 @@ public final class Benchmark {
   private final List<String> only =
       List.of(System.getProperty("bench.only", "idle,latency,burst,large,secrets").split(","));
 
+  /** Extra environment for every operator process, "K=V,K=V": for experiments. */
+  private final String operatorEnv = System.getProperty("bench.operator.env", "");
+
   /** When true, each operator JVM records a JFR profile under target/bench/jfr/. */
   private final boolean jfr = Boolean.getBoolean("bench.jfr");
 
   private final Map<String, Row> rows = new LinkedHashMap<>();
   private final Map<String, Long> floorStart = new java.util.concurrent.ConcurrentHashMap<>();
+  private final List<Long> floorUploadNanos = new ArrayList<>();
   private KubernetesClient client;
   private String kubeConfig;
   private CasEmulator emulator;
@@ -133,6 +138,13 @@ public final class Benchmark {
                 resources: ["aliyuncsrs", "aliyuncsrs/status"]
               - group: ""
                 resources: ["events"]
+          - level: Metadata
+            verbs: ["get"]
+            resources:
+              - group: "cas.aliyuncsr.dev"
+                resources: ["aliyuncsrs"]
+              - group: ""
+                resources: ["secrets"]
           - level: None
         """);
     System.setProperty(
@@ -222,12 +234,17 @@ public final class Benchmark {
         waitFor(Duration.ofSeconds(120), () -> warm.readyCount() >= warmup);
       }
       casBefore = emulator.callStats();
+      double[] uploadBefore = uploadTimer(port);
       long[] sent = new long[latencyResources];
       createResources(ns, latencyResources, Duration.ofMillis(100), sent);
       waitFor(Duration.ofSeconds(120), () -> watch.readyCount() == latencyResources + warmup);
       for (int i = 0; i < latencyResources; i++) {
         latencies.add((watch.readyAt("r-" + i) - sent[i]) / 1e6);
       }
+      double[] uploadAfter = uploadTimer(port);
+      row("Latency", "UploadCsr mean, as timed by the caller", "ms", "(reported)")
+          .values
+          .add(1000 * (uploadAfter[1] - uploadBefore[1]) / (uploadAfter[0] - uploadBefore[0]));
     }
     Map<String, Double> casPerResource = casDelta(casBefore, latencyResources);
     row("Latency", "create → Ready p50", "ms", "≤ 100, ≤ 2× floor")
@@ -254,6 +271,13 @@ public final class Benchmark {
     row("Happy path", "Events per resource", "writes", "(reported)")
         .values
         .add(writes.get("events"));
+    row(
+            "Happy path",
+            "reads (GET of the AliyunCsr or a Secret) per resource",
+            "reads",
+            "(reported)")
+        .values
+        .add(writes.get("reads"));
 
     // The floor: the same calls for one resource, in sequence, no framework.
     String floorNs = OperatorHarness.newNamespace(client, "bench-floor-");
@@ -279,6 +303,12 @@ public final class Benchmark {
     }
     rows.get("Latency|create → Ready p50").floor.add(Stats.percentileOf(floor, 50));
     rows.get("Latency|create → Ready p99").floor.add(Stats.percentileOf(floor, 99));
+    // The floor's mean UploadCsr over its measured resources (the warm-up ones come first).
+    List<Long> measured = floorUploadNanos.subList(warmup, floorUploadNanos.size());
+    rows.get("Latency|UploadCsr mean, as timed by the caller")
+        .floor
+        .add(measured.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6);
+    floorUploadNanos.clear();
   }
 
   /** What the operator must do for one resource, done by hand: create, UploadCsr, patch status. */
@@ -293,7 +323,9 @@ public final class Benchmark {
     floorStart.put(name, start);
     AliyunCsr resource = OperatorHarness.aliyunCsr(ns, name, "csr-0", null);
     client.resource(resource).create();
+    long uploadStart = System.nanoTime();
     var uploaded = cas.uploadCsr("floor-" + ns + "-" + name, csrPem, Optional.empty());
+    floorUploadNanos.add(System.nanoTime() - uploadStart);
     AliyunCsr patch = new AliyunCsr();
     patch.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName(name).build());
     AliyunCsrStatus status = new AliyunCsrStatus();
@@ -366,6 +398,7 @@ public final class Benchmark {
             .values
             .add((watch.lastReadyNanos() - start) / 1e9);
         settle(Duration.ofSeconds(5));
+        diagnose(op, "large");
         row("Large", "operator RSS with " + largeResources + " Ready", "MiB", "≤ 300")
             .values
             .add(mib(op.rssBytes()));
@@ -396,6 +429,7 @@ public final class Benchmark {
       waitFor(Duration.ofSeconds(60), () -> watch.readyCount() == 1);
       settle(Duration.ofSeconds(5));
       gc(op);
+      diagnose(op, "secrets-before");
       double before = mib(op.rssBytes());
       String tenKiB = Base64.getEncoder().encodeToString(new byte[10 * 1024 * 3 / 4]);
       ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -424,6 +458,7 @@ public final class Benchmark {
       waitFor(Duration.ofSeconds(120), () -> watch.readyCount() == 2);
       settle(Duration.ofSeconds(5));
       gc(op);
+      diagnose(op, "secrets-after");
       double after = mib(op.rssBytes());
       row(
               "Unrelated Secrets",
@@ -443,6 +478,11 @@ public final class Benchmark {
     all.put("WATCH_NAMESPACES", ns);
     all.put("HTTP_PORT", "0");
     all.putAll(env);
+    for (String pair : operatorEnv.split(",")) {
+      if (pair.contains("=")) {
+        all.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+      }
+    }
     List<String> jvm = new ArrayList<>(CONTAINER_JVM);
     if (jfr) {
       Path dir = Files.createDirectories(OUT.resolve("jfr")).toAbsolutePath();
@@ -540,10 +580,11 @@ public final class Benchmark {
     return total;
   }
 
-  /** Writes in a namespace from the audit log, per resource: to the AliyunCsr, and Events. */
+  /** From the audit log, per resource in a namespace: writes to the AliyunCsr, Events, GETs. */
   private Map<String, Double> auditWrites(String ns, int resources) throws IOException {
     int object = 0;
     int events = 0;
+    int reads = 0;
     for (String line : Files.readAllLines(auditLog)) {
       JsonNode event = JSON.readTree(line);
       JsonNode ref = event.path("objectRef");
@@ -551,13 +592,21 @@ public final class Benchmark {
         continue;
       }
       String verb = event.path("verb").asText();
-      if ("aliyuncsrs".equals(ref.path("resource").asText()) && !"create".equals(verb)) {
+      if ("get".equals(verb)) {
+        reads++; // the harness never GETs: every read is the operator's
+      } else if ("aliyuncsrs".equals(ref.path("resource").asText()) && !"create".equals(verb)) {
         object++; // the harness only creates; every update or patch is the operator's
       } else if ("events".equals(ref.path("resource").asText()) && "create".equals(verb)) {
         events++;
       }
     }
-    return Map.of("object", object / (double) resources, "events", events / (double) resources);
+    return Map.of(
+        "object",
+        object / (double) resources,
+        "events",
+        events / (double) resources,
+        "reads",
+        reads / (double) resources);
   }
 
   private static boolean ready(int port) {
@@ -574,6 +623,27 @@ public final class Benchmark {
                     .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                     .sum())
         .orElse(0L);
+  }
+
+  /** The operator's UploadCsr timer (OK outcomes): {count, sum of seconds}. */
+  private static double[] uploadTimer(int port) {
+    double[] countAndSum = new double[2];
+    get(port, "/metrics")
+        .ifPresent(
+            r ->
+                r.body()
+                    .lines()
+                    .filter(l -> l.contains("action=\"UploadCsr\"") && l.contains("outcome=\"OK\""))
+                    .forEach(
+                        l -> {
+                          double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+                          if (l.startsWith("aliyuncsr_cas_calls_seconds_count")) {
+                            countAndSum[0] += v;
+                          } else if (l.startsWith("aliyuncsr_cas_calls_seconds_sum")) {
+                            countAndSum[1] += v;
+                          }
+                        }));
+    return countAndSum;
   }
 
   private static Optional<HttpResponse<String>> get(int port, String path) {
@@ -595,16 +665,42 @@ public final class Benchmark {
 
   /** A full GC in the operator before an RSS reading, so both readings see live data only. */
   private static void gc(OperatorProcess op) throws Exception {
-    Process jcmd =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(op.pid()),
-                "GC.run")
-            .redirectErrorStream(true)
-            .start();
-    jcmd.getInputStream().readAllBytes();
-    jcmd.waitFor(60, TimeUnit.SECONDS);
+    jcmd(op, "GC.run");
     settle(Duration.ofSeconds(2));
+  }
+
+  private static String jcmd(OperatorProcess op, String... command) throws Exception {
+    List<String> line = new ArrayList<>();
+    line.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+    line.add(Long.toString(op.pid()));
+    line.addAll(List.of(command));
+    Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).start();
+    String out = new String(jcmd.getInputStream().readAllBytes());
+    jcmd.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  /**
+   * With -Dbench.diagnose=true, where the operator's memory is at a reading: the heap, a class
+   * histogram and (when the operator runs with -XX:NativeMemoryTracking=summary) native memory, in
+   * target/bench/diagnose/.
+   */
+  private static void diagnose(OperatorProcess op, String label) throws Exception {
+    if (!Boolean.getBoolean("bench.diagnose")) {
+      return;
+    }
+    Path dir = Files.createDirectories(OUT.resolve("diagnose"));
+    String stamp = label + "-" + System.currentTimeMillis();
+    Files.writeString(
+        dir.resolve(stamp + ".txt"),
+        "RSS "
+            + op.rssBytes() / 1024 / 1024
+            + " MiB\n\n"
+            + jcmd(op, "GC.heap_info")
+            + "\n"
+            + jcmd(op, "VM.native_memory", "summary")
+            + "\n"
+            + jcmd(op, "GC.class_histogram").lines().limit(40).reduce("", (a, b) -> a + b + "\n"));
   }
 
   private static int freePort() throws IOException {
