@@ -54,6 +54,7 @@ public final class Benchmark {
           "-XX:MaxRAMPercentage=70",
           "-XX:+UseSerialGC",
           "-XX:TieredStopAtLevel=1",
+          "-XX:CompileThresholdScaling=0.1",
           "-XX:+ExitOnOutOfMemoryError",
           "-XX:-UsePerfData");
 

@@ -168,45 +168,31 @@ class ExactlyOnceIT {
     // nothing. A metadata-only change does not trigger one (JOSDK filters on generation), so the
     // test makes a spec change; without one, the periodic resync (RESYNC_INTERVAL) does it.
     int uploads = harness.emulator.calls("UploadCsr");
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("fin")
-        .edit(
-            r -> {
-              r.getMetadata().setFinalizers(java.util.List.of());
-              return r;
-            });
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("fin")
-        .edit(
-            r -> {
-              r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
-              return r;
-            });
+    edit(ns, "fin", r -> r.getMetadata().setFinalizers(java.util.List.of()));
+    edit(ns, "fin", r -> r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan));
     await()
         .atMost(OperatorHarness.timeout())
         .until(() -> harness.get(ns, "fin").hasFinalizer(CasAnnotations.FINALIZER));
     assertThat(harness.emulator.calls("UploadCsr")).isEqualTo(uploads);
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("fin")
-        .edit(
-            r -> {
-              r.getSpec().setDeletionPolicy(DeletionPolicy.Delete);
-              return r;
-            });
+    edit(ns, "fin", r -> r.getSpec().setDeletionPolicy(DeletionPolicy.Delete));
 
     // The finalizer still guards the CSR: deleting the object deletes it from CAS.
     harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("fin").delete();
     await().atMost(OperatorHarness.timeout()).until(() -> harness.get(ns, "fin") == null);
     assertThat(harness.emulator.csr(csrId)).isEmpty();
+  }
+
+  private static void edit(String ns, String name, java.util.function.Consumer<AliyunCsr> change) {
+    harness
+        .client
+        .resources(AliyunCsr.class)
+        .inNamespace(ns)
+        .withName(name)
+        .edit(
+            r -> {
+              change.accept(r);
+              return r;
+            });
   }
 
   @Test
