@@ -1,6 +1,5 @@
 package dev.aliyuncsr.operator.reconcile;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrSpec;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
@@ -13,9 +12,6 @@ import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -173,30 +169,18 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     }
   }
 
+  /** Adds the finalizer, fenced on the resourceVersion seen, so no concurrent change is lost. */
   private void addFinalizer(AliyunCsr resource) {
-    ArrayNode patch = Serialization.jsonMapper().createArrayNode();
-    if (resource.getMetadata().getFinalizers() == null
-        || resource.getMetadata().getFinalizers().isEmpty()) {
-      // "test" that the list is still absent or empty, so a concurrent writer is not overwritten.
-      patch
-          .addObject()
-          .put("op", "test")
-          .put("path", "/metadata/resourceVersion")
-          .put("value", resource.getMetadata().getResourceVersion());
-      patch
-          .addObject()
-          .put("op", "add")
-          .put("path", "/metadata/finalizers")
-          .putArray("value")
-          .add(CasAnnotations.FINALIZER);
-    } else {
-      patch
-          .addObject()
-          .put("op", "add")
-          .put("path", "/metadata/finalizers/-")
-          .put("value", CasAnnotations.FINALIZER);
+    List<String> finalizers = new ArrayList<>();
+    if (resource.getMetadata().getFinalizers() != null) {
+      finalizers.addAll(resource.getMetadata().getFinalizers());
     }
-    patchFinalizers(resource, patch);
+    finalizers.add(CasAnnotations.FINALIZER);
+    patchFinalizers(
+        resource,
+        new JsonPatch()
+            .test("/metadata/resourceVersion", resource.getMetadata().getResourceVersion())
+            .add("/metadata/finalizers", finalizers));
   }
 
   /**
@@ -204,22 +188,16 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
    * finalizer another controller added or removed meanwhile is never taken off by mistake.
    */
   private void removeFinalizer(AliyunCsr resource) {
-    int index = resource.getMetadata().getFinalizers().indexOf(CasAnnotations.FINALIZER);
-    ArrayNode patch = Serialization.jsonMapper().createArrayNode();
-    patch
-        .addObject()
-        .put("op", "test")
-        .put("path", "/metadata/finalizers/" + index)
-        .put("value", CasAnnotations.FINALIZER);
-    patch.addObject().put("op", "remove").put("path", "/metadata/finalizers/" + index);
-    patchFinalizers(resource, patch);
+    String path =
+        "/metadata/finalizers/"
+            + resource.getMetadata().getFinalizers().indexOf(CasAnnotations.FINALIZER);
+    patchFinalizers(resource, new JsonPatch().test(path, CasAnnotations.FINALIZER).remove(path));
     forget(resource);
   }
 
-  private void patchFinalizers(AliyunCsr resource, ArrayNode patch) {
+  private void patchFinalizers(AliyunCsr resource, JsonPatch patch) {
     try {
-      // On resource(item), not withName(name): fabric8 would GET the object before patching.
-      client.resource(resource).patch(PatchContext.of(PatchType.JSON), patch.toString());
+      patch.applyTo(client, resource);
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         return; // already gone

@@ -1,6 +1,5 @@
 package dev.aliyuncsr.operator.reconcile;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
 import dev.aliyuncsr.operator.api.Reasons;
@@ -14,9 +13,6 @@ import dev.aliyuncsr.operator.csr.PrivateKeyFacts;
 import dev.aliyuncsr.operator.csr.Validated;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -319,30 +315,18 @@ public final class UploadCoordinator {
   public void recordCsrId(Result.Done done) {
     crashPoints.reach(CrashPoints.Point.AFTER_STATUS);
     UploadIntent intent = done.unrecorded().orElseThrow();
-    var mapper = Serialization.jsonMapper();
-    ArrayNode patch = mapper.createArrayNode();
-    patch
-        .addObject()
-        .put("op", "test")
-        .put("path", annotationPath(CasAnnotations.UPLOAD_INTENT))
-        .put("value", intent.encode());
-    patch
-        .addObject()
-        .put("op", "add")
-        .put("path", annotationPath(CasAnnotations.CSR_ID))
-        .put("value", Long.toString(done.uploaded().csrId()));
+    JsonPatch patch =
+        new JsonPatch()
+            .test(JsonPatch.annotation(CasAnnotations.UPLOAD_INTENT), intent.encode())
+            .add(
+                JsonPatch.annotation(CasAnnotations.CSR_ID),
+                Long.toString(done.uploaded().csrId()));
     if (done.uploaded().requestId() != null) {
-      patch
-          .addObject()
-          .put("op", "add")
-          .put("path", annotationPath(CasAnnotations.REQUEST_ID))
-          .put("value", done.uploaded().requestId());
+      patch.add(JsonPatch.annotation(CasAnnotations.REQUEST_ID), done.uploaded().requestId());
     }
     AliyunCsr recorded;
     try {
-      // On resource(item), not withName(name): fabric8 would GET the object before patching.
-      recorded =
-          client.resource(done.resource()).patch(PatchContext.of(PatchType.JSON), patch.toString());
+      recorded = patch.applyTo(client, done.resource());
     } catch (KubernetesClientException e) {
       if (e.getCode() == 422 || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
         return; // the intent was replaced or the object deleted: the next reconcile decides
@@ -351,11 +335,6 @@ public final class UploadCoordinator {
     }
     crashPoints.reach(CrashPoints.Point.AFTER_RECORD);
     deleteSuperseded(recorded);
-  }
-
-  /** JSON pointer to an annotation ('/' in the key escaped as ~1). */
-  private static String annotationPath(String key) {
-    return "/metadata/annotations/" + key.replace("~", "~0").replace("/", "~1");
   }
 
   /**

@@ -40,6 +40,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
  * {@code ./mvnw -Pbench}: the operator as its own JVM (with the container's JVM settings) on a real
@@ -615,36 +616,30 @@ public final class Benchmark {
   }
 
   private static long reconciles(int port) {
+    return (long) metricSum(port, l -> l.startsWith("aliyuncsr_reconciles_total"));
+  }
+
+  /** The operator's UploadCsr timer (OK outcomes): {count, sum of seconds}. */
+  private static double[] uploadTimer(int port) {
+    Predicate<String> upload =
+        l -> l.contains("action=\"UploadCsr\"") && l.contains("outcome=\"OK\"");
+    return new double[] {
+      metricSum(port, upload.and(l -> l.startsWith("aliyuncsr_cas_calls_seconds_count"))),
+      metricSum(port, upload.and(l -> l.startsWith("aliyuncsr_cas_calls_seconds_sum")))
+    };
+  }
+
+  /** The sum of the operator's Prometheus samples on the lines that match. */
+  private static double metricSum(int port, Predicate<String> line) {
     return get(port, "/metrics")
         .map(
             r ->
                 r.body()
                     .lines()
-                    .filter(l -> l.startsWith("aliyuncsr_reconciles_total"))
-                    .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .filter(line)
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                     .sum())
-        .orElse(0L);
-  }
-
-  /** The operator's UploadCsr timer (OK outcomes): {count, sum of seconds}. */
-  private static double[] uploadTimer(int port) {
-    double[] countAndSum = new double[2];
-    get(port, "/metrics")
-        .ifPresent(
-            r ->
-                r.body()
-                    .lines()
-                    .filter(l -> l.contains("action=\"UploadCsr\"") && l.contains("outcome=\"OK\""))
-                    .forEach(
-                        l -> {
-                          double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
-                          if (l.startsWith("aliyuncsr_cas_calls_seconds_count")) {
-                            countAndSum[0] += v;
-                          } else if (l.startsWith("aliyuncsr_cas_calls_seconds_sum")) {
-                            countAndSum[1] += v;
-                          }
-                        }));
-    return countAndSum;
+        .orElse(0.0);
   }
 
   private static Optional<HttpResponse<String>> get(int port, String path) {
