@@ -29,6 +29,12 @@ public final class OperatorMain {
       System.exit(2);
       return;
     }
+    if (config.cas().protocol().equalsIgnoreCase("http")) {
+      // SDK 2.0.1 sends every parameter, the private key included, in the query string.
+      log.warn(
+          "CAS_PROTOCOL=http: CAS calls are not encrypted, and the private key travels in the"
+              + " query string of UpdateCsr and UploadCsr; use https outside a test setup");
+    }
     var budget = new CallBudget(config.cas().qps(), config.cas().maxConcurrentCalls(), 1);
     KubernetesClient client = new KubernetesClientBuilder().build();
     log.info(

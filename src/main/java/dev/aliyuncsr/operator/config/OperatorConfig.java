@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.config;
 
+import dev.aliyuncsr.operator.reconcile.CrashPoints;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
@@ -49,7 +50,7 @@ public record OperatorConfig(
             protocol.toUpperCase(Locale.ROOT),
             get(env, "CAS_REGION", "cn-hangzhou"),
             qps,
-            (int) positiveDouble(env, "CAS_MAX_CONCURRENCY", 4),
+            positiveInt(env, "CAS_MAX_CONCURRENCY", 4),
             duration(env, "CAS_CONNECT_TIMEOUT", Duration.ofSeconds(5)),
             duration(env, "CAS_READ_TIMEOUT", Duration.ofSeconds(10)));
     Set<String> namespaces =
@@ -60,9 +61,9 @@ public record OperatorConfig(
     return new OperatorConfig(
         cas,
         namespaces,
-        (int) positiveDouble(env, "RECONCILE_THREADS", 16),
+        positiveInt(env, "RECONCILE_THREADS", 16),
         duration(env, "RESYNC_INTERVAL", Duration.ofHours(1)),
-        get(env, "CRASH_AT", ""),
+        crashPoint(env, "CRASH_AT"),
         port(env, "HTTP_PORT", 8080),
         bool(env, "LEADER_ELECTION", false),
         get(env, "LEADER_ELECTION_LEASE_NAME", "aliyun-csr-operator"),
@@ -123,6 +124,46 @@ public record OperatorConfig(
       // reported below
     }
     throw new InvalidConfigException(name + " must be a positive number, not '" + value + "'");
+  }
+
+  /** A whole number of at least 1: "2.5", "0" and "-1" are refused rather than truncated. */
+  private static int positiveInt(Map<String, String> env, String name, int fallback) {
+    String value = get(env, name, null);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int parsed = Integer.parseInt(value);
+      if (parsed > 0) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidConfigException(
+        name + " must be a whole number of at least 1, not '" + value + "'");
+  }
+
+  /** Empty, or one of the crash points, case-insensitive; a typo must not disarm the fault. */
+  private static String crashPoint(Map<String, String> env, String name) {
+    String value = get(env, name, "");
+    if (value.isEmpty()) {
+      return value;
+    }
+    for (CrashPoints.Point point : CrashPoints.Point.values()) {
+      if (point.name().equalsIgnoreCase(value)) {
+        return point.name();
+      }
+    }
+    throw new InvalidConfigException(
+        name
+            + " must be one of "
+            + Arrays.stream(CrashPoints.Point.values())
+                .map(Enum::name)
+                .collect(Collectors.joining(", "))
+            + ", not '"
+            + value
+            + "'");
   }
 
   /** ISO-8601 (PT10S) or a number with a unit: 500ms, 10s, 5m, 1h. */

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class OperatorConfigTest {
 
@@ -48,5 +50,54 @@ class OperatorConfigTest {
         .hasMessageContaining("CAS_PROTOCOL");
     assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("RESYNC_INTERVAL", "soon")))
         .hasMessageContaining("RESYNC_INTERVAL");
+  }
+
+  @ParameterizedTest(name = "{0}={1} is refused")
+  @CsvSource({
+    "CAS_MAX_CONCURRENCY, 0",
+    "CAS_MAX_CONCURRENCY, -3",
+    "CAS_MAX_CONCURRENCY, 2.5",
+    "CAS_MAX_CONCURRENCY, 0.9",
+    "CAS_MAX_CONCURRENCY, four",
+    "RECONCILE_THREADS, 0",
+    "RECONCILE_THREADS, -1",
+    "RECONCILE_THREADS, 2.5",
+    "RECONCILE_THREADS, 1e3"
+  })
+  void countsMustBeWholeNumbersOfAtLeastOne(String variable, String value) {
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of(variable, value)))
+        .isInstanceOf(OperatorConfig.InvalidConfigException.class)
+        .hasMessage(variable + " must be a whole number of at least 1, not '" + value + "'");
+  }
+
+  @Test
+  void wholeCountsAreReadUnchanged() {
+    OperatorConfig config =
+        OperatorConfig.fromEnvironment(
+            Map.of("CAS_MAX_CONCURRENCY", "3", "RECONCILE_THREADS", " 7 "));
+    assertThat(config.cas().maxConcurrentCalls()).isEqualTo(3);
+    assertThat(config.reconcileThreads()).isEqualTo(7);
+  }
+
+  @Test
+  void aMistypedCrashPointIsAOneLineErrorListingTheValidPoints() {
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("CRASH_AT", "AFTER_UPLAOD")))
+        .isInstanceOf(OperatorConfig.InvalidConfigException.class)
+        .hasMessageStartingWith("CRASH_AT must be one of ")
+        .hasMessageContaining("AFTER_UPLOAD")
+        .hasMessageContaining("BEFORE_INTENT")
+        .hasMessageEndingWith(", not 'AFTER_UPLAOD'")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
+
+  @Test
+  void everyCrashPointIsAcceptedInAnyCase() {
+    for (var point : dev.aliyuncsr.operator.reconcile.CrashPoints.Point.values()) {
+      assertThat(
+              OperatorConfig.fromEnvironment(Map.of("CRASH_AT", point.name().toLowerCase()))
+                  .crashAt())
+          .isEqualTo(point.name());
+    }
+    assertThat(OperatorConfig.fromEnvironment(Map.of()).crashAt()).isEmpty();
   }
 }
