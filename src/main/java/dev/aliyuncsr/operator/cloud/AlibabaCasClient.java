@@ -34,10 +34,12 @@ public final class AlibabaCasClient implements CasClient {
 
   private final Client client;
   private final CasSettings settings;
+  private final OneAttemptHttpClient http;
 
-  private AlibabaCasClient(Client client, CasSettings settings) {
+  private AlibabaCasClient(Client client, CasSettings settings, OneAttemptHttpClient http) {
     this.client = client;
     this.settings = settings;
+    this.http = http;
   }
 
   /**
@@ -60,7 +62,15 @@ public final class AlibabaCasClient implements CasClient {
             .setReadTimeout((int) settings.readTimeout().toMillis());
     config.setCredential(credentials);
     try {
-      return new AlibabaCasClient(new Client(config), settings);
+      // No transparent re-send by OkHttp: see OneAttemptHttpClient for the hook and why.
+      OneAttemptHttpClient http =
+          new OneAttemptHttpClient(
+              settings.protocol(),
+              settings.endpoint(),
+              settings.connectTimeout(),
+              settings.readTimeout());
+      http.install();
+      return new AlibabaCasClient(new Client(config), settings, http);
     } catch (Exception e) {
       throw new CasException(
           Kind.TERMINAL, "Configure", "InvalidConfig", null, firstLine(e.getMessage()));
@@ -142,6 +152,9 @@ public final class AlibabaCasClient implements CasClient {
             "GetCsrDetail",
             false,
             () -> client.getCsrDetailWithOptions(request, runtime()).getBody());
+    if (body == null) {
+      throw emptyResponse("GetCsrDetail");
+    }
     boolean hasKey = body.getPrivateKey() != null && !body.getPrivateKey().isBlank();
     return new CsrDetail(csrId, body.getCsr(), hasKey, body.getRequestId());
   }
@@ -149,19 +162,32 @@ public final class AlibabaCasClient implements CasClient {
   @Override
   public String updateCsr(long csrId, String privateKeyPem) throws CasException {
     UpdateCsrRequest request = new UpdateCsrRequest().setCsrId(csrId).setKey(privateKeyPem);
-    return call(
-        "UpdateCsr",
-        false,
-        () -> client.updateCsrWithOptions(request, runtime()).getBody().getRequestId());
+    var body =
+        call("UpdateCsr", false, () -> client.updateCsrWithOptions(request, runtime()).getBody());
+    if (body == null) {
+      throw emptyResponse("UpdateCsr");
+    }
+    return body.getRequestId();
   }
 
   @Override
   public String deleteCsr(long csrId) throws CasException {
     DeleteCsrRequest request = new DeleteCsrRequest().setCsrId(csrId);
-    return call(
-        "DeleteCsr",
-        false,
-        () -> client.deleteCsrWithOptions(request, runtime()).getBody().getRequestId());
+    var body =
+        call("DeleteCsr", false, () -> client.deleteCsrWithOptions(request, runtime()).getBody());
+    if (body == null) {
+      throw emptyResponse("DeleteCsr");
+    }
+    return body.getRequestId();
+  }
+
+  /**
+   * A 2xx answer without a body is not a CAS response. Only used for calls that create nothing
+   * (UploadCsr has its own "maybe stored" answer), so asking again is safe.
+   */
+  private static CasException emptyResponse(String action) {
+    return new CasException(
+        Kind.RETRYABLE, action, "EmptyResponse", null, action + " answered without a body");
   }
 
   // The SDK's own retry stays off: it would resend a non-idempotent UploadCsr after a timeout.
@@ -177,8 +203,22 @@ public final class AlibabaCasClient implements CasClient {
     T run() throws Exception;
   }
 
-  private static <T> T call(String action, boolean createsResource, SdkCall<T> sdkCall)
+  private <T> T call(String action, boolean createsResource, SdkCall<T> sdkCall)
       throws CasException {
+    try {
+      http.ensure();
+    } catch (Exception e) {
+      // Nothing was sent: without the guard, a call could be re-sent silently.
+      throw new CasException(
+          Kind.RETRYABLE,
+          action,
+          "ClientSetup",
+          null,
+          action
+              + " was not sent: the HTTP client could not be prepared ("
+              + e.getClass().getSimpleName()
+              + ")");
+    }
     try {
       return sdkCall.run();
     } catch (Exception e) {
@@ -207,6 +247,14 @@ public final class AlibabaCasClient implements CasClient {
       }
       // A 2xx or 5xx answer that is not JSON (an HTML proxy page, say): its status is lost, so an
       // upload may have happened.
+      if (isEmptyBody(e)) {
+        return new CasException(
+            createsResource ? Kind.AMBIGUOUS : Kind.RETRYABLE,
+            action,
+            "EmptyResponse",
+            null,
+            action + " answered without a body");
+      }
       return new CasException(
           createsResource ? Kind.AMBIGUOUS : Kind.RETRYABLE,
           action,
@@ -216,6 +264,17 @@ public final class AlibabaCasClient implements CasClient {
               + " answered something that is not a CAS response ("
               + e.getClass().getSimpleName()
               + ")");
+    }
+
+    /**
+     * tea-util's {@code readAsJSON} on an empty body: "Error: convert to JSON, response is:\n"
+     * followed by nothing. Only the ending is looked at; the message is never repeated.
+     */
+    private static boolean isEmptyBody(Exception e) {
+      String message = e.getMessage();
+      return message != null
+          && message.startsWith("Error: convert to JSON")
+          && message.strip().endsWith("response is:");
     }
 
     private static CasException fromServiceError(
@@ -237,22 +296,24 @@ public final class AlibabaCasClient implements CasClient {
       return new CasException(kind, action, code, requestId, message);
     }
 
+    /**
+     * The kind of a service error. After a call that creates something (UploadCsr), only the codes
+     * the gateway checks before the action runs prove that nothing was stored (see {@link
+     * #checkedBeforeTheAction}); every other answer, 5xx and unknown codes included, means "maybe
+     * stored". The README's table lists the same classes.
+     */
     static Kind kindOf(String code, int status, boolean createsResource) {
+      if (createsResource) {
+        Kind refusedBeforeTheAction = checkedBeforeTheAction(code);
+        return refusedBeforeTheAction == null ? Kind.AMBIGUOUS : refusedBeforeTheAction;
+      }
       if (code.startsWith("Throttling")) {
         return Kind.RETRYABLE;
       }
       if (code.equals("SignatureNonceUsed")) {
-        // OkHttp silently resends a request whose connection dropped; the gateway then rejects
-        // the replayed nonce although the first copy may have been stored.
-        return createsResource ? Kind.AMBIGUOUS : Kind.RETRYABLE;
+        return Kind.RETRYABLE;
       }
-      if (code.startsWith("InvalidAccessKeyId")
-          || code.startsWith("SignatureDoesNotMatch")
-          || code.startsWith("IncompleteSignature")
-          || code.startsWith("InvalidSecurityToken")
-          || code.startsWith("InvalidTimeStamp")
-          || code.startsWith("Forbidden")
-          || code.equals("NoPermission")) {
+      if (isCredentialCode(code)) {
         return Kind.AUTH;
       }
       if (code.contains("NotFound") || code.contains("NotExist")) {
@@ -264,6 +325,38 @@ public final class AlibabaCasClient implements CasClient {
         return Kind.RETRYABLE;
       }
       return Kind.TERMINAL;
+    }
+
+    /**
+     * For codes the gateway answers before it runs the action (routing, authentication, RAM, flow
+     * control, parameter checks), the kind; null for every other code. {@code SignatureNonceUsed}
+     * is deliberately not here: it is what a re-send of a stored request gets.
+     */
+    static Kind checkedBeforeTheAction(String code) {
+      if (code.startsWith("Throttling")) {
+        return Kind.RETRYABLE;
+      }
+      if (isCredentialCode(code)) {
+        return Kind.AUTH;
+      }
+      if (code.startsWith("Missing")
+          || code.startsWith("InvalidParameter")
+          || code.equals("InvalidVersion")
+          || code.startsWith("InvalidAction")
+          || code.startsWith("InvalidApi")) {
+        return Kind.TERMINAL;
+      }
+      return null;
+    }
+
+    private static boolean isCredentialCode(String code) {
+      return code.startsWith("InvalidAccessKeyId")
+          || code.startsWith("SignatureDoesNotMatch")
+          || code.startsWith("IncompleteSignature")
+          || code.startsWith("InvalidSecurityToken")
+          || code.startsWith("InvalidTimeStamp")
+          || code.startsWith("Forbidden")
+          || code.equals("NoPermission");
     }
 
     private static CasException fromTransportError(

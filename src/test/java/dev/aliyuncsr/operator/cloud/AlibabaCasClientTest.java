@@ -3,6 +3,10 @@ package dev.aliyuncsr.operator.cloud;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.aliyun.cas20200407.models.ListCsrRequest;
+import com.aliyun.cas20200407.models.UploadCsrRequest;
+import com.aliyun.tea.TeaException;
+import com.aliyun.teaopenapi.models.Config;
 import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.config.CasSettings;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
@@ -14,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The real SDK, through the adapter, against the emulator: answers become the right kinds. */
 class AlibabaCasClientTest {
@@ -206,6 +212,241 @@ class AlibabaCasClientTest {
             e -> {
               assertThat(e.kind()).isEqualTo(CasException.Kind.AUTH);
               assertThat(e.getMessage()).contains("no usable Alibaba Cloud credentials");
+            });
+  }
+
+  // ---- One HTTP attempt per call (issue 9: the soak's duplicate) ----
+
+  @Test
+  void aStoredUploadWhosePooledConnectionDropsIsOneAttemptAndMaybeStored() throws CasException {
+    emulator.answerResendsOfLostRequestsWith(503, "ServiceUnavailable");
+    cas.listCsr("warm-up"); // leaves a pooled keep-alive connection for the upload to reuse
+    emulator.loseNextResponses("UploadCsr", 1);
+    var pki = TestPki.rsaCsr(2048, "pooled.example.com");
+
+    assertThatThrownBy(() -> cas.uploadCsr("pooled", pki.csrPem(), Optional.empty()))
+        .isInstanceOfSatisfying(
+            CasException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(CasException.Kind.AMBIGUOUS);
+              assertThat(e.reason()).isEqualTo(Reasons.RESULT_UNKNOWN);
+            });
+    assertThat(emulator.calls("UploadCsr")).as("HTTP requests for the one call").isEqualTo(1);
+    assertThat(emulator.calls("UploadCsr", CasEmulator.LOST_RESPONSE)).isEqualTo(1);
+    assertThat(emulator.csrs()).hasSize(1);
+  }
+
+  @Test
+  void withoutTheHookTheSdkResendsAndTheCallerSeesA503ForAStoredCsr() throws Exception {
+    emulator.answerResendsOfLostRequestsWith(503, "ServiceUnavailable");
+    // The SDK as it ships: its own OkHttp client (other options, so another cache entry).
+    Config config =
+        new Config()
+            .setEndpoint(emulator.endpoint())
+            .setProtocol("HTTP")
+            .setRegionId("cn-hangzhou");
+    config.setCredential(OperatorHarness.accessKeyCredentials(AK, SECRET));
+    var raw = new com.aliyun.cas20200407.Client(config);
+    raw.listCsr(new ListCsrRequest().setKeyWord("warm-up"));
+    emulator.loseNextResponses("UploadCsr", 1);
+    var pki = TestPki.rsaCsr(2048, "resent.example.com");
+
+    Throwable thrown =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> raw.uploadCsr(new UploadCsrRequest().setName("resent").setCsr(pki.csrPem())));
+
+    assertThat(thrown)
+        .isInstanceOfSatisfying(
+            TeaException.class,
+            tea -> {
+              assertThat(tea.getCode()).isEqualTo("ServiceUnavailable");
+              assertThat(tea.getStatusCode()).isEqualTo(503);
+            });
+    assertThat(emulator.calls("UploadCsr")).as("the silent re-send").isEqualTo(2);
+    assertThat(emulator.calls("UploadCsr", "ServiceUnavailable")).isEqualTo(1);
+    assertThat(emulator.csrs()).as("stored although the caller saw a 503").hasSize(1);
+    // Even then, the 503 after an UploadCsr is "maybe stored", never "not stored".
+    assertThat(AlibabaCasClient.CasErrors.classify("UploadCsr", true, (Exception) thrown).kind())
+        .isEqualTo(CasException.Kind.AMBIGUOUS);
+  }
+
+  @Test
+  void theSdkUsesTheOneAttemptClientThatTeaCachesForTheseOptions() throws Exception {
+    var settings =
+        new CasSettings(
+            emulator.endpoint(),
+            "HTTP",
+            "cn-hangzhou",
+            100,
+            4,
+            Duration.ofMillis(2100),
+            Duration.ofMillis(4300));
+    CasClient fresh =
+        AlibabaCasClient.create(settings, OperatorHarness.accessKeyCredentials(AK, SECRET));
+    int cachedClients = com.aliyun.tea.okhttp.ClientHelper.clients.size();
+
+    fresh.listCsr("cache-key");
+
+    assertThat(com.aliyun.tea.okhttp.ClientHelper.clients)
+        .as("the call found the hardened client under tea's own key and built no other")
+        .hasSize(cachedClients);
+    var http =
+        new OneAttemptHttpClient(
+            "HTTP", emulator.endpoint(), Duration.ofMillis(2100), Duration.ofMillis(4300));
+    var used = http.current();
+    assertThat(used.retryOnConnectionFailure()).isFalse();
+    assertThat(used.followRedirects()).isFalse();
+    assertThat(used.callTimeoutMillis()).isEqualTo(6400);
+  }
+
+  @Test
+  void aHardenedEntryThatIsReplacedIsHardenedAgainBeforeTheNextCall() throws Exception {
+    var http =
+        new OneAttemptHttpClient(
+            "HTTP", emulator.endpoint(), Duration.ofSeconds(2), Duration.ofSeconds(5));
+    String key =
+        com.aliyun.tea.okhttp.ClientHelper.clients.entrySet().stream()
+            .filter(e -> e.getValue() == currentQuietly(http))
+            .findFirst()
+            .orElseThrow()
+            .getKey();
+    com.aliyun.tea.okhttp.ClientHelper.clients.put(key, new okhttp3.OkHttpClient());
+
+    cas.listCsr("again");
+
+    assertThat(http.current().retryOnConnectionFailure()).isFalse();
+  }
+
+  private static okhttp3.OkHttpClient currentQuietly(OneAttemptHttpClient http) {
+    try {
+      return http.current();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- "Maybe stored" after UploadCsr ----
+
+  @Test
+  void aServerErrorAfterAnUploadIsMaybeStored() {
+    emulator.failNext("UploadCsr", 1, 503, "ServiceUnavailable");
+    var pki = TestPki.ecCsr("secp256r1", "five.example.com");
+    assertThatThrownBy(() -> cas.uploadCsr("five", pki.csrPem(), Optional.empty()))
+        .isInstanceOfSatisfying(
+            CasException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(CasException.Kind.AMBIGUOUS);
+              assertThat(e.code()).isEqualTo("ServiceUnavailable");
+            });
+  }
+
+  @Test
+  void anUnknownCodeAfterAnUploadIsMaybeStored() {
+    emulator.failNext("UploadCsr", 1, 400, "SomethingNew.Unheard");
+    var pki = TestPki.ecCsr("secp256r1", "new.example.com");
+    assertThatThrownBy(() -> cas.uploadCsr("new", pki.csrPem(), Optional.empty()))
+        .isInstanceOfSatisfying(
+            CasException.class, e -> assertThat(e.kind()).isEqualTo(CasException.Kind.AMBIGUOUS));
+  }
+
+  @ParameterizedTest(name = "UploadCsr answered {0} (HTTP {1}) is {2}")
+  @CsvSource({
+    "SignatureDoesNotMatch, 400, AUTH",
+    "IncompleteSignature, 400, AUTH",
+    "InvalidAccessKeyId.NotFound, 404, AUTH",
+    "InvalidAccessKeyId.Inactive, 400, AUTH",
+    "InvalidSecurityToken.Expired, 400, AUTH",
+    "InvalidTimeStamp.Expired, 400, AUTH",
+    "Forbidden.RAM, 403, AUTH",
+    "NoPermission, 403, AUTH",
+    "Throttling, 400, RETRYABLE",
+    "Throttling.User, 400, RETRYABLE",
+    "Throttling.Api, 400, RETRYABLE",
+    "MissingParameter, 400, TERMINAL",
+    "MissingCsr, 400, TERMINAL",
+    "InvalidParameter, 400, TERMINAL",
+    "InvalidParameter.Csr, 400, TERMINAL",
+    "InvalidAction.NotFound, 404, TERMINAL",
+    "InvalidApi.NotFound, 404, TERMINAL",
+    "InvalidVersion, 400, TERMINAL",
+    "SignatureNonceUsed, 400, AMBIGUOUS",
+    "ServiceUnavailable, 503, AMBIGUOUS",
+    "InternalError, 500, AMBIGUOUS",
+    "Unknown, 502, AMBIGUOUS",
+    "NotFound.Csr, 404, AMBIGUOUS",
+    "SomethingNew, 400, AMBIGUOUS",
+    "QuotaExceeded.Csr, 400, AMBIGUOUS"
+  })
+  void afterAnUploadOnlyCodesCheckedBeforeTheActionProveNothingWasStored(
+      String code, int status, CasException.Kind kind) {
+    assertThat(AlibabaCasClient.CasErrors.kindOf(code, status, true)).isEqualTo(kind);
+  }
+
+  @ParameterizedTest(name = "{0} answered {1} (HTTP {2}) is {3}")
+  @CsvSource({
+    "ListCsr, ServiceUnavailable, 503, RETRYABLE",
+    "GetCsrDetail, InternalError, 500, RETRYABLE",
+    "DeleteCsr, SignatureNonceUsed, 400, RETRYABLE",
+    "UpdateCsr, Throttling.User, 400, RETRYABLE",
+    "GetCsrDetail, NotFound.Csr, 404, NOT_FOUND",
+    "DeleteCsr, Forbidden.RAM, 403, AUTH",
+    "ListCsr, InvalidAction.NotFound, 404, TERMINAL",
+    "UpdateCsr, InvalidParameter.Key, 400, TERMINAL",
+    "UpdateCsr, SomethingNew, 400, TERMINAL"
+  })
+  void callsThatCreateNothingKeepTheirClasses(
+      String action, String code, int status, CasException.Kind kind) {
+    assertThat(AlibabaCasClient.CasErrors.kindOf(code, status, false)).as(action).isEqualTo(kind);
+  }
+
+  @Test
+  void aNonJsonAnswerAfterAnUploadIsMaybeStoredAndElsewhereRetryable() {
+    var notJson = new RuntimeException("Error: convert to JSON, response is: <html>");
+    assertThat(AlibabaCasClient.CasErrors.classify("UploadCsr", true, notJson).kind())
+        .isEqualTo(CasException.Kind.AMBIGUOUS);
+    assertThat(AlibabaCasClient.CasErrors.classify("ListCsr", false, notJson).kind())
+        .isEqualTo(CasException.Kind.RETRYABLE);
+  }
+
+  // ---- Empty bodies ----
+
+  @Test
+  void getCsrDetailWithAnEmptyBodyIsARetryableEmptyResponse() throws CasException {
+    var pki = TestPki.ecCsr("secp256r1", "empty.example.com");
+    long id = cas.uploadCsr("empty", pki.csrPem(), Optional.empty()).csrId();
+    emulator.answerNextWithEmptyBody("GetCsrDetail", 1);
+
+    assertThatThrownBy(() -> cas.getCsrDetail(id))
+        .isInstanceOfSatisfying(
+            CasException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(CasException.Kind.RETRYABLE);
+              assertThat(e.code()).isEqualTo("EmptyResponse");
+              assertThat(e.action()).isEqualTo("GetCsrDetail");
+            });
+    assertThat(cas.getCsrDetail(id).csrId()).isEqualTo(id);
+  }
+
+  @Test
+  void updateAndDeleteWithAnEmptyBodyAreRetryableEmptyResponses() throws CasException {
+    var pki = TestPki.ecCsr("secp256r1", "empty2.example.com");
+    long id = cas.uploadCsr("empty2", pki.csrPem(), Optional.empty()).csrId();
+    emulator.answerNextWithEmptyBody("UpdateCsr", 1);
+    emulator.answerNextWithEmptyBody("DeleteCsr", 1);
+
+    assertThatThrownBy(() -> cas.updateCsr(id, pki.pkcs8KeyPem()))
+        .isInstanceOfSatisfying(
+            CasException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(CasException.Kind.RETRYABLE);
+              assertThat(e.code()).isEqualTo("EmptyResponse");
+            });
+    assertThatThrownBy(() -> cas.deleteCsr(id))
+        .isInstanceOfSatisfying(
+            CasException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(CasException.Kind.RETRYABLE);
+              assertThat(e.code()).isEqualTo("EmptyResponse");
             });
   }
 }

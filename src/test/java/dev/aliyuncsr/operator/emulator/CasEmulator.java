@@ -135,6 +135,24 @@ public final class CasEmulator implements AutoCloseable {
     faults.failNext(action, n, httpStatus, code);
   }
 
+  /**
+   * A request that repeats the signature nonce of a request whose response was lost (OkHttp's
+   * transparent re-send on a new connection) answers this status and Code instead of {@code
+   * SignatureNonceUsed}, and is counted under that Code. This is the soak's trace: stored, answer
+   * lost on a pooled connection, re-send answered 503 {@code ServiceUnavailable}.
+   */
+  public void answerResendsOfLostRequestsWith(int httpStatus, String code) {
+    faults.setResendAnswer(httpStatus, code);
+  }
+
+  /**
+   * The next {@code n} calls of the action that succeed are carried out and then answered 200 with
+   * an empty body. Counted as {@value #OK}.
+   */
+  public void answerNextWithEmptyBody(String action, int n) {
+    faults.answerNextWithEmptyBody(action, n);
+  }
+
   /** Calls of the action signed by this AccessKey answer 403 {@code Forbidden.RAM}. */
   public void denyAction(String accessKeyId, String action) {
     faults.denyAction(accessKeyId, action);

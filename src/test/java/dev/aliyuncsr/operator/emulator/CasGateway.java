@@ -3,9 +3,11 @@ package dev.aliyuncsr.operator.emulator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -26,6 +28,8 @@ final class CasGateway {
   static final String OK = "OK";
   static final String LOST_RESPONSE = "LostResponse";
 
+  private static final int LOST_NONCE_CAPACITY = 10_000;
+
   private static final Logger LOG = LoggerFactory.getLogger(CasGateway.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -34,6 +38,17 @@ final class CasGateway {
   private final CsrActions actions;
   private final CallCounters counters;
   private final Supplier<String> hostId;
+
+  /** Nonces of requests whose response was lost: a request repeating one is a re-send. */
+  private final Set<String> lostNonces =
+      Collections.newSetFromMap(
+          Collections.synchronizedMap(
+              new LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > LOST_NONCE_CAPACITY;
+                }
+              }));
 
   CasGateway(
       RequestAuthenticator authenticator,
@@ -51,6 +66,7 @@ final class CasGateway {
   HttpAnswer handle(RawHttpRequest request) {
     String requestId = UUID.randomUUID().toString().toUpperCase(Locale.ROOT);
     String action = request.header("x-acs-action");
+    String nonce = request.header("x-acs-signature-nonce");
     boolean reachedAction = false;
     HttpAnswer answer;
     String outcome;
@@ -69,7 +85,15 @@ final class CasGateway {
       Map<String, Object> body = actions.handle(action, query);
       answer = success(body, requestId);
       outcome = OK;
-    } catch (CasError error) {
+    } catch (CasError refused) {
+      CasError error = refused;
+      CasError resendAnswer = faults.resendAnswer();
+      if (resendAnswer != null
+          && refused.code().equals("SignatureNonceUsed")
+          && lostNonces.contains(nonce)) {
+        // A transparent re-send of a request that was processed and lost (see the soak's trace).
+        error = resendAnswer;
+      }
       answer = error(error, requestId);
       outcome = error.code();
     } catch (RuntimeException bug) {
@@ -88,6 +112,17 @@ final class CasGateway {
     if (reachedAction && faults.loseResponse(counterKey)) {
       answer = HttpAnswer.drop();
       outcome = LOST_RESPONSE;
+      if (nonce != null) {
+        lostNonces.add(nonce);
+      }
+    } else if (OK.equals(outcome) && faults.emptyAnswer(counterKey)) {
+      // A 2xx without a body: the work is done, the client gets nothing to read.
+      answer =
+          new HttpAnswer.Respond(
+              200,
+              "application/json;charset=utf-8",
+              Map.of("x-acs-request-id", requestId),
+              new byte[0]);
     }
     counters.record(counterKey, outcome);
     return delayed(answer);

@@ -40,6 +40,8 @@ final class FaultSwitches {
   private final Map<String, ArrayDeque<InjectedFailure>> injectedFailures =
       new ConcurrentHashMap<>();
   private final Set<String> deniedActions = ConcurrentHashMap.newKeySet();
+  private final Map<String, AtomicInteger> emptyAnswersToCome = new ConcurrentHashMap<>();
+  private volatile CasError resendAnswer;
 
   FaultSwitches(long seed, LongSupplier nanoTime) {
     this.nanoTime = nanoTime;
@@ -100,6 +102,34 @@ final class FaultSwitches {
     }
   }
 
+  /**
+   * What a re-send of a request whose response was lost is answered, instead of {@code
+   * SignatureNonceUsed}; null for the default.
+   */
+  void setResendAnswer(int httpStatus, String code) {
+    if (httpStatus < 400 || httpStatus > 599 || code == null || code.isBlank()) {
+      throw new IllegalArgumentException("need a 4xx/5xx status and a code");
+    }
+    resendAnswer = CasError.injected(httpStatus, code);
+  }
+
+  CasError resendAnswer() {
+    return resendAnswer;
+  }
+
+  void answerNextWithEmptyBody(String action, int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("n must not be negative");
+    }
+    emptyAnswersToCome.computeIfAbsent(action, a -> new AtomicInteger()).addAndGet(n);
+  }
+
+  /** Whether the successful answer to a processed call of this action is to lose its body. */
+  boolean emptyAnswer(String action) {
+    AtomicInteger toCome = emptyAnswersToCome.get(action);
+    return toCome != null && toCome.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+  }
+
   void denyAction(String accessKeyId, String action) {
     deniedActions.add(denyKey(accessKeyId, action));
   }
@@ -148,6 +178,8 @@ final class FaultSwitches {
     lostResponsesToCome.clear();
     injectedFailures.clear();
     deniedActions.clear();
+    emptyAnswersToCome.clear();
+    resendAnswer = null;
   }
 
   private CasError takeInjectedFailure(String action) {
