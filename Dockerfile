@@ -1,15 +1,32 @@
-# Build: the Maven wrapper and the project's own pom, nothing else.
-FROM eclipse-temurin:17.0.15_6-jdk-noble AS build
+# The base images are build arguments so that a machine without a registry can pass local ones
+# (src/build/image-check.sh does); the defaults are the public Eclipse Temurin images.
+ARG BUILD_IMAGE=eclipse-temurin:17.0.15_6-jdk-noble
+ARG RUNTIME_IMAGE=eclipse-temurin:17.0.15_6-jre-noble
+
+# Build: the Maven wrapper and the project's own pom, nothing else. The build checks the CRD in
+# crds/ and the chart's copy under deploy/helm/ against the Java types, so both are copied.
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY .mvn .mvn
 COPY mvnw pom.xml ./
 COPY crds crds
+COPY deploy deploy
 COPY src src
 RUN ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
 
 # Run: a JRE, the jar, a numeric non-root user; works with a read-only root filesystem
 # (the Deployment mounts an emptyDir at /tmp, the only place the JVM writes).
-FROM eclipse-temurin:17.0.15_6-jre-noble
+FROM ${RUNTIME_IMAGE}
+# The version of the pom; a release build passes its own (--build-arg VERSION=0.1.0).
+ARG VERSION=0.1.0-SNAPSHOT
+ARG SOURCE_URL=https://github.com/aliyun-csr-operator/aliyun-csr-operator
+# No licence is declared in the pom or the README yet (SPDX NOASSERTION).
+ARG LICENSES=NOASSERTION
+LABEL org.opencontainers.image.title="aliyun-csr-operator" \
+      org.opencontainers.image.description="Kubernetes operator that uploads certificate signing requests to Alibaba Cloud CAS exactly once" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="${LICENSES}"
 COPY --from=build /src/target/aliyun-csr-operator.jar /opt/aliyun-csr-operator/aliyun-csr-operator.jar
 USER 10001:10001
 # Heap as a share of the container's memory limit; SerialGC suits one or two cores and a small
