@@ -102,7 +102,7 @@ class HelmChartIT {
   }
 
   @Test
-  void defaultsAreClusterWideWithOneReplicaAndNoLeaderElection() {
+  void defaultsAreClusterWideWithOneReplicaAndLeaderElectionForRollingUpgrades() {
     List<HasMetadata> objects = render(t -> t);
     assertThat(kinds(objects))
         .contains(
@@ -110,11 +110,21 @@ class HelmChartIT {
             "ClusterRole/acsr-aliyun-csr-operator",
             "ClusterRoleBinding/acsr-aliyun-csr-operator",
             "Deployment/acsr-aliyun-csr-operator",
-            "Service/acsr-aliyun-csr-operator-metrics")
-        .noneMatch(k -> k.startsWith("Role/") || k.startsWith("ServiceMonitor/"));
+            "Service/acsr-aliyun-csr-operator-metrics",
+            "Role/acsr-aliyun-csr-operator-leader-election")
+        .noneMatch(k -> k.startsWith("ServiceMonitor/"));
+    assertThat(kinds(objects).stream().filter(k -> k.startsWith("Role/")))
+        .containsExactly("Role/acsr-aliyun-csr-operator-leader-election");
     Map<String, String> env = env(objects);
-    assertThat(env).containsEntry("LEADER_ELECTION", "false").containsEntry("CAS_QPS", "5");
+    assertThat(env).containsEntry("LEADER_ELECTION", "true").containsEntry("CAS_QPS", "5");
     assertThat(env).containsKey("ALIBABA_CLOUD_ACCESS_KEY_ID");
+  }
+
+  @Test
+  void leaderElectionCanBeSwitchedOffAndThenNeedsNoLeaseRole() {
+    List<HasMetadata> objects = render(t -> t.set("leaderElection.enabled", false));
+    assertThat(kinds(objects)).noneMatch(k -> k.startsWith("Role/"));
+    assertThat(env(objects)).containsEntry("LEADER_ELECTION", "false");
   }
 
   @Test
