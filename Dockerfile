@@ -1,7 +1,8 @@
 # The base images are build arguments so that a machine without a registry can pass local ones
-# (src/build/image-check.sh does); the defaults are the public Eclipse Temurin images.
-ARG BUILD_IMAGE=eclipse-temurin:17.0.15_6-jdk-noble
-ARG RUNTIME_IMAGE=eclipse-temurin:17.0.15_6-jre-noble
+# (src/build/image-check.sh does). The defaults are the public Eclipse Temurin images of Java 17,
+# whose tags follow the latest 17 update; a release may pin them by digest (IMAGE@sha256:...).
+ARG BUILD_IMAGE=eclipse-temurin:17-jdk-noble
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre-noble
 
 # Build: the Maven wrapper and the project's own pom, nothing else. The build checks the CRD in
 # crds/ and the chart's copy under deploy/helm/ against the Java types, so both are copied.
@@ -9,10 +10,13 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY .mvn .mvn
 COPY mvnw pom.xml ./
+# Maven, the plugins and the dependencies in a layer of their own: a change under src/ reuses it.
+RUN ./mvnw -B -q dependency:go-offline
 COPY crds crds
 COPY deploy deploy
 COPY src src
-RUN ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
+# The tests run in CI (.ci/run), not here: their sources are not even compiled.
+RUN ./mvnw -B -q -Dmaven.test.skip=true -Dspotless.check.skip=true package
 
 # Run: a JRE, the jar, a numeric non-root user; works with a read-only root filesystem
 # (the Deployment mounts an emptyDir at /tmp, the only place the JVM writes).
