@@ -84,12 +84,15 @@ cleanup() {
     pm rm -f -t 0 "$c" >/dev/null 2>&1
   done
   if [[ -n "$cluster_pid" ]] && kill -0 "$cluster_pid" 2>/dev/null; then
+    # SIGTERM: its shutdown hooks stop kube-apiserver, etcd and the emulator. Should it hang, its
+    # process group (its own, from setsid: the helper and the servers it started) is killed.
     kill -TERM "$cluster_pid"
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$cluster_pid" 2>/dev/null && ((SECONDS < deadline)); do
-      wait "$cluster_pid" 2>/dev/null
-    done
-    kill -0 "$cluster_pid" 2>/dev/null && kill -KILL "$cluster_pid"
+    cluster_gone() { ! kill -0 "$cluster_pid" 2>/dev/null; }
+    if ! poll 30 cluster_gone; then
+      say "the cluster helper did not stop within 30 s of SIGTERM; killing its process group" >&2
+      kill -KILL -- "-$cluster_pid"
+    fi
+    wait "$cluster_pid" 2>/dev/null
   fi
   if ((rc != 0)); then
     print_timings >&2
@@ -260,7 +263,7 @@ beat "compiling" ./mvnw -B -q -DbuildDir="$build_dir" -DskipTests -Dspotless.che
   { tail -n 40 "$work/maven.log" >&2; fail "cannot compile the test classes"; }
 
 step "starting kube-apiserver + etcd + CAS emulator (ImageCheckCluster)"
-java -Xmx512m -Dkube.version="$K8S_VERSION" \
+setsid java -Xmx512m -Dkube.version="$K8S_VERSION" \
   -cp "$build_dir/test-classes:$build_dir/classes:$(cat "$work/classpath.txt")" \
   dev.aliyuncsr.operator.image.ImageCheckCluster "$state" "$root/deploy" >"$work/cluster.log" 2>&1 &
 cluster_pid=$!
