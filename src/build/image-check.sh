@@ -10,15 +10,17 @@
 # kube-apiserver + etcd and the project's CAS emulator on loopback (ImageCheckCluster, from the
 # test classpath), with a kubeconfig of deploy/'s ServiceAccount mounted read-only. It shows that
 # an example AliyunCsr becomes Ready, that /healthz, /readyz and /metrics answer, and that SIGTERM
-# stops the container within the grace period and releases the leader-election Lease. It prints
-# the image size, the container's memory use, and how long each step took.
+# stops the container within the grace period (with LEADER_ELECTION as the Deployment sets it, and
+# the other way) and releases the leader-election Lease. It prints the image size, the container's
+# memory use, and how long each step took.
 #
 # Exits non-zero, saying why, when anything fails, including a machine that cannot run containers.
 # Needs root (rootful podman) and the Kubernetes binaries of src/build/kube-binaries.sh.
 #
 # Settings (environment): IMAGE_CHECK_BUILD_DIR (Maven build directory for the test classpath,
 # default target/), IMAGE_CHECK_IMAGE (tag of the image built), IMAGE_CHECK_SUITE (Debian suite of
-# the local bases, default bookworm), K8S_VERSION.
+# the local bases, default bookworm), IMAGE_CHECK_MIRROR and IMAGE_CHECK_SECURITY_MIRROR (their
+# Debian mirrors), K8S_VERSION.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
