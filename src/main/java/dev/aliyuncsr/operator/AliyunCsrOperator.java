@@ -1,5 +1,7 @@
 package dev.aliyuncsr.operator;
 
+import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
+import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.observability.MeteredCasClient;
@@ -7,20 +9,22 @@ import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.reconcile.AliyunCsrReconciler;
 import dev.aliyuncsr.operator.reconcile.CrashPoints;
 import dev.aliyuncsr.operator.reconcile.EventRecorder;
+import dev.aliyuncsr.operator.reconcile.FabricKubeApi;
 import dev.aliyuncsr.operator.reconcile.LeanItemStore;
-import dev.aliyuncsr.operator.reconcile.OutcomeRecorder;
 import dev.aliyuncsr.operator.reconcile.RetryBackoff;
 import dev.aliyuncsr.operator.reconcile.SecretInputs;
-import dev.aliyuncsr.operator.reconcile.UploadCoordinator;
+import dev.aliyuncsr.operator.reconcile.UploadProtocol;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,14 +40,20 @@ public final class AliyunCsrOperator implements AutoCloseable {
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final EventRecorder events;
+  private final AtomicBoolean closing;
+
+  /** Beyond the longest CAS call, for the result's status write. */
+  static final Duration TERMINATION_MARGIN = Duration.ofSeconds(5);
 
   private AliyunCsrOperator(
       Operator operator,
       OperatorMetrics metrics,
       KubernetesClient client,
       OperatorConfig config,
-      EventRecorder events) {
+      EventRecorder events,
+      AtomicBoolean closing) {
     this.operator = operator;
+    this.closing = closing;
     this.events = events;
     this.metrics = metrics;
     this.client = client;
@@ -54,6 +64,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
       KubernetesClient client, CasClient cas, OperatorConfig config) {
     Clock clock = Clock.systemUTC();
     OperatorMetrics metrics = new OperatorMetrics();
+    AtomicBoolean closing = new AtomicBoolean();
     Operator operator =
         new Operator(
             o -> {
@@ -63,6 +74,10 @@ public final class AliyunCsrOperator implements AutoCloseable {
                   .withConcurrentReconciliationThreads(config.reconcileThreads())
                   .withStopOnInformerErrorDuringStartup(true)
                   .withCacheSyncTimeout(Duration.ofMinutes(2))
+                  // A graceful stop lets reconciles in flight finish their CAS call and record its
+                  // result (the call is bounded by connect + read timeout) before the Lease goes.
+                  .withReconciliationTerminationTimeout(
+                      config.cas().maxCallTime().plus(TERMINATION_MARGIN))
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()));
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
@@ -73,22 +88,51 @@ public final class AliyunCsrOperator implements AutoCloseable {
                         LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
                         LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
                         config.identity(),
-                        null,
-                        true));
+                        // JOSDK's own exit on losing the lease calls System.exit, which blocks for
+                        // good when it happens inside our shutdown hook (a SIGTERM): exit here
+                        // instead, and only when the lease was lost, not given up by close().
+                        new LeaderCallbacks(
+                            () -> log.info("leading as {}", config.identity()),
+                            () -> {
+                              if (!closing.get()) {
+                                log.error(
+                                    "lost the leader Lease; exiting so that a new process"
+                                        + " starts as a standby");
+                                new Thread(() -> System.exit(1), "lost-lease-exit").start();
+                              }
+                            },
+                            leader -> log.info("leader is {}", leader)),
+                        false));
               }
             });
     EventRecorder events = new EventRecorder(client, clock);
+    // One budget for every CAS call of this process. UploadCsr takes its permit before the upload
+    // lease is written (so waiting for the budget never holds a lease) and is then called on the
+    // unbudgeted client; every other call waits for a permit of its own.
+    CallBudget budget = new CallBudget(config.cas().qps(), config.cas().maxConcurrentCalls(), 1);
+    CasClient metered = new MeteredCasClient(cas, metrics);
+    RetryBackoff backoff = new RetryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(5));
+    var settings =
+        UploadProtocol.Settings.of(
+            config.identity() + "/" + ProcessHandle.current().pid(),
+            config.cas().leaseDuration(),
+            config.cas().maxCallTime());
     var reconciler =
         new AliyunCsrReconciler(
-            client,
-            new SecretInputs(client),
-            new UploadCoordinator(
-                client,
-                new MeteredCasClient(cas, metrics),
-                clock,
-                CrashPoints.fromEnvironment(config.crashAt())),
-            new OutcomeRecorder(client, events, metrics, clock),
-            new RetryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(5)),
+            peers ->
+                new UploadProtocol(
+                    new FabricKubeApi(client),
+                    new BudgetedCasClient(metered, budget),
+                    metered,
+                    budget::acquire,
+                    new SecretInputs(client)::load,
+                    peers,
+                    events,
+                    clock,
+                    backoff,
+                    CrashPoints.fromEnvironment(config.crashAt()),
+                    settings),
+            backoff,
             metrics);
     operator.register(
         reconciler,
@@ -118,7 +162,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new AliyunCsrOperator(operator, metrics, client, config, events);
+    return new AliyunCsrOperator(operator, metrics, client, config, events, closing);
   }
 
   public OperatorMetrics metrics() {
@@ -133,6 +177,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
 
   @Override
   public void close() {
+    closing.set(true);
     operator.stop();
     events.close();
     if (config.leaderElection()) {

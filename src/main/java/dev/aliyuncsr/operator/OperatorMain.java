@@ -1,8 +1,6 @@
 package dev.aliyuncsr.operator;
 
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
-import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
-import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.observability.HealthServer;
@@ -35,7 +33,6 @@ public final class OperatorMain {
           "CAS_PROTOCOL=http: CAS calls are not encrypted, and the private key travels in the"
               + " query string of UpdateCsr and UploadCsr; use https outside a test setup");
     }
-    var budget = new CallBudget(config.cas().qps(), config.cas().maxConcurrentCalls(), 1);
     KubernetesClient client = new KubernetesClientBuilder().build();
     log.info(
         "starting: CAS {}://{} region {}, {} calls/s, namespaces {}",
@@ -44,8 +41,7 @@ public final class OperatorMain {
         config.cas().region(),
         config.cas().qps(),
         config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces());
-    AliyunCsrOperator operator =
-        AliyunCsrOperator.start(client, new BudgetedCasClient(sdkClient, budget), config);
+    AliyunCsrOperator operator = AliyunCsrOperator.start(client, sdkClient, config);
     HealthServer http;
     try {
       http =

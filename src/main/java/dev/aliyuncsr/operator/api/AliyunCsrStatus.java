@@ -47,6 +47,20 @@ public class AliyunCsrStatus {
   @JsonPropertyDescription("When the CSR was uploaded (or adopted), RFC 3339.")
   private String uploadedAt;
 
+  @JsonPropertyDescription(
+      "The upload in progress, if any: only its holder may call UploadCsr until it expires.")
+  private UploadLease lease;
+
+  @JsonPropertyDescription(
+      "Uploads whose result is unknown (the answer was lost, late or an error that does not prove"
+          + " nothing was stored). They are looked up in CAS before any new upload.")
+  private List<CasCsrRef> pendingUploads;
+
+  @JsonPropertyDescription(
+      "CSRs of this resource that a newer CSR replaced, still to be deleted under deletionPolicy"
+          + " Delete.")
+  private List<CasCsrRef> supersededCsrs;
+
   @JsonPropertyDescription("Ready, Reconciling and Stalled, as kstatus reads them.")
   private List<CsrCondition> conditions = new ArrayList<>();
 
@@ -146,6 +160,30 @@ public class AliyunCsrStatus {
     this.uploadedAt = uploadedAt;
   }
 
+  public UploadLease getLease() {
+    return lease;
+  }
+
+  public void setLease(UploadLease lease) {
+    this.lease = lease;
+  }
+
+  public List<CasCsrRef> getPendingUploads() {
+    return pendingUploads;
+  }
+
+  public void setPendingUploads(List<CasCsrRef> pendingUploads) {
+    this.pendingUploads = pendingUploads;
+  }
+
+  public List<CasCsrRef> getSupersededCsrs() {
+    return supersededCsrs;
+  }
+
+  public void setSupersededCsrs(List<CasCsrRef> supersededCsrs) {
+    this.supersededCsrs = supersededCsrs;
+  }
+
   public List<CsrCondition> getConditions() {
     return conditions;
   }
@@ -176,6 +214,9 @@ public class AliyunCsrStatus {
         && Objects.equals(keySize, s.keySize)
         && Objects.equals(privateKeyUploaded, s.privateKeyUploaded)
         && Objects.equals(uploadedAt, s.uploadedAt)
+        && Objects.equals(lease, s.lease)
+        && Objects.equals(pendingUploads, s.pendingUploads)
+        && Objects.equals(supersededCsrs, s.supersededCsrs)
         && Objects.equals(conditions, s.conditions);
   }
 

@@ -13,6 +13,9 @@ public final class Reasons {
   public static final String UPLOADING = "Uploading";
   public static final String DELETING = "Deleting";
 
+  /** Another operator process holds the upload lease; this one waits for it to end. */
+  public static final String UPLOAD_IN_PROGRESS = "UploadInProgress";
+
   // Missing input: wait for the user (Secrets are watched)
   public static final String SECRET_NOT_FOUND = "SecretNotFound";
   public static final String SECRET_KEY_MISSING = "SecretKeyMissing";
@@ -26,6 +29,13 @@ public final class Reasons {
   public static final String ADOPTION_NOT_FOUND = "AdoptionTargetNotFound";
   public static final String ADOPTION_MISMATCH = "AdoptionKeyMismatch";
   public static final String DUPLICATE_EXTERNAL_RESOURCES = "DuplicateExternalResources";
+
+  /** Another AliyunCsr, created earlier, has the same upload name: this one calls nothing. */
+  public static final String UPLOAD_NAME_CONFLICT = "UploadNameConflict";
+
+  // Warning Events only
+  /** A CsrId that only an annotation or another record claims; refused and never touched. */
+  public static final String CSR_NOT_PROVEN = "CsrNotProven";
 
   // Cloud answers
   public static final String THROTTLED = "Throttled";

@@ -1,6 +1,5 @@
 package dev.aliyuncsr.operator.observability;
 
-import dev.aliyuncsr.operator.reconcile.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -9,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,17 +19,21 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class OperatorMetrics {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<String, Outcome.State> stateByUid = new ConcurrentHashMap<>();
+
+  /** The states a reconcile can end in, as the reconciler names them. */
+  public static final List<String> STATES = List.of("ready", "progressing", "stalled");
+
+  private final Map<String, String> stateByUid = new ConcurrentHashMap<>();
   private final DistributionSummary timeToReady;
 
   public OperatorMetrics() {
-    for (Outcome.State state : Outcome.State.values()) {
+    for (String state : STATES) {
       Gauge.builder(
               "aliyuncsr_resources",
               stateByUid,
-              m -> m.values().stream().filter(s -> s == state).count())
+              m -> m.values().stream().filter(state::equals).count())
           .description("AliyunCsr resources by the state of their last reconcile")
-          .tag("state", state.name().toLowerCase())
+          .tag("state", state)
           .register(registry);
     }
     timeToReady =
@@ -66,10 +70,10 @@ public final class OperatorMetrics {
   }
 
   /** The outcome of one reconcile of one resource. */
-  public void reconciled(String uid, Outcome.State state, String reason) {
+  public void reconciled(String uid, String state, String reason) {
     Counter.builder("aliyuncsr_reconciles")
         .description("Reconciles by resulting state and reason")
-        .tag("state", state.name().toLowerCase())
+        .tag("state", state)
         .tag("reason", reason)
         .register(registry)
         .increment();

@@ -2,16 +2,9 @@ package dev.aliyuncsr.operator.reconcile;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrSpec;
-import dev.aliyuncsr.operator.api.DeletionPolicy;
-import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.api.SecretKeyRef;
-import dev.aliyuncsr.operator.cloud.CasException;
-import dev.aliyuncsr.operator.csr.InputProblem;
-import dev.aliyuncsr.operator.csr.Validated;
 import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -20,251 +13,149 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import java.net.HttpURLConnection;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles an AliyunCsr in one direction: load the Secrets, validate them, make CAS hold exactly
- * one CSR for them, record the outcome. Deletion honours spec.deletionPolicy.
+ * The JOSDK side of reconciling an AliyunCsr: hands each event to the {@link UploadProtocol}, shows
+ * the protocol's writes to JOSDK's cache at once, and watches the referenced Secrets. The protocol
+ * itself (observe, decide, act) knows nothing of JOSDK.
  *
- * <p>JOSDK calls it on every event (triggerReconcilerOnAllEvents) and leaves the finalizer to it:
- * the finalizer goes on in the intent's update, so a new resource costs no separate finalizer write
- * and no extra round of reconciling before its upload, and it is taken off after the cleanup.
+ * <p>JOSDK calls it on every event (triggerReconcilerOnAllEvents) and leaves the finalizer to the
+ * protocol, which adds it in its first write and removes it after the cleanup.
  */
 public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
-  private static final Logger log = LoggerFactory.getLogger(AliyunCsrReconciler.class);
   static final String SECRET_INDEX = "aliyuncsr-secret-refs";
-
-  /** A stalled resource is looked at again this rarely; a change to it or its Secrets is sooner. */
-  static final Duration STALLED_RECHECK = Duration.ofMinutes(30);
-
-  /** Authentication failures are retried slowly: the credentials may be rotated in place. */
-  static final Duration AUTH_RECHECK = Duration.ofMinutes(5);
-
-  static final Duration STALE_RETRY = Duration.ofMillis(200);
+  static final String UPLOAD_NAME_INDEX = "aliyuncsr-upload-names";
+  static final String CSR_ID_INDEX = "aliyuncsr-csr-ids";
 
   /** Informers list in pages of this size, so a large namespace is never one huge response. */
   public static final long LIST_PAGE = 500;
 
-  private final KubernetesClient client;
-  private final SecretInputs secretInputs;
-  private final UploadCoordinator coordinator;
-  private final OutcomeRecorder recorder;
-  private final RetryBackoff backoff;
+  private final UploadProtocol protocol;
   private final OperatorMetrics metrics;
+  private final RetryBackoff backoff;
+  private volatile IndexerResourceCache<AliyunCsr> cache;
 
   public AliyunCsrReconciler(
-      KubernetesClient client,
-      SecretInputs secretInputs,
-      UploadCoordinator coordinator,
-      OutcomeRecorder recorder,
-      RetryBackoff backoff,
-      OperatorMetrics metrics) {
-    this.client = client;
-    this.secretInputs = secretInputs;
-    this.coordinator = coordinator;
-    this.recorder = recorder;
+      Function<Peers, UploadProtocol> protocol, RetryBackoff backoff, OperatorMetrics metrics) {
+    this.protocol = protocol.apply(new CachePeers());
     this.backoff = backoff;
     this.metrics = metrics;
   }
 
   @Override
   public UpdateControl<AliyunCsr> reconcile(AliyunCsr resource, Context<AliyunCsr> context) {
+    String uid = resource.getMetadata().getUid();
     if (context.isPrimaryResourceDeleted()) {
-      forget(resource); // gone from the API server: only this process's state is left
+      forget(uid); // gone from the API server: only this process's state is left
       return UpdateControl.noUpdate();
     }
-    if (resource.isMarkedForDeletion()) {
-      if (!resource.hasFinalizer(CasAnnotations.FINALIZER)) {
-        forget(resource); // never uploaded, or already cleaned up: nothing holds the deletion
-        return UpdateControl.noUpdate();
-      }
-      return cleanup(resource);
-    }
-    if (CasAnnotations.intent(resource).isPresent()
-        && !resource.hasFinalizer(CasAnnotations.FINALIZER)) {
-      // Someone removed the finalizer of a resource that may own a CSR in CAS: put it back, and
-      // go on (a write below that is fenced on the old resourceVersion reads the object again).
-      addFinalizer(resource);
-    }
-    // 1. Load and validate the inputs; bad input never reaches CAS.
-    Validated<SecretInputs.Inputs> inputs = secretInputs.load(resource);
-    if (!inputs.isValid()) {
-      return recorder.record(resource, outcomeOf(inputs.problem()), Optional.empty(), false);
-    }
-    // 2. Make CAS hold exactly one CSR for these inputs.
-    UploadCoordinator.Result result;
-    try {
-      result = coordinator.ensureUploaded(resource, inputs.value());
-    } catch (CasException e) {
-      return recorder.record(resource, outcomeOf(resource, e), Optional.empty(), false);
-    }
-    // 3. Record what happened.
-    if (result instanceof UploadCoordinator.Result.Done done) {
-      backoff.reset(uid(resource));
-      UpdateControl<AliyunCsr> control =
-          recorder.record(
-              done.resource(),
-              Outcome.ready(done.reason(), readyMessage(done)),
-              Optional.of(done.uploaded()),
-              done.changed());
-      if (done.unrecorded().isPresent()) {
-        coordinator.recordCsrId(done);
-      }
-      return control;
-    }
-    if (result instanceof UploadCoordinator.Result.Blocked blocked) {
-      return recorder.record(
-          resource,
-          Outcome.stalled(blocked.reason(), blocked.message(), STALLED_RECHECK),
-          Optional.empty(),
-          false);
-    }
-    return UpdateControl.<AliyunCsr>noUpdate().rescheduleAfter(STALE_RETRY);
-  }
-
-  /** Deletion: honour spec.deletionPolicy, then release the object by removing the finalizer. */
-  private UpdateControl<AliyunCsr> cleanup(AliyunCsr resource) {
-    String ns = resource.getMetadata().getNamespace();
-    String name = resource.getMetadata().getName();
-    if (resource.getSpec().effectiveDeletionPolicy() == DeletionPolicy.Orphan) {
-      log.info("{}/{} deleted with deletionPolicy Orphan: CSRs stay in CAS", ns, name);
-      removeFinalizer(resource);
+    var source = context.eventSourceRetriever().getControllerEventSource();
+    UploadProtocol.Result result =
+        protocol.reconcile(
+            resource,
+            (before, after) ->
+                source.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before));
+    if (result.gone()) {
+      forget(uid);
       return UpdateControl.noUpdate();
     }
-    try {
-      Set<Long> ids = new LinkedHashSet<>(CasAnnotations.superseded(resource));
-      CasAnnotations.csrId(resource).ifPresent(ids::add);
-      Optional<UploadIntent> intent = CasAnnotations.intent(resource);
-      if (intent.isPresent() && CasAnnotations.csrId(resource).isEmpty()) {
-        // An upload may have happened without being recorded: find it so it is not leaked.
-        ids.addAll(coordinator.findUploads(intent.get()));
+    Outcome outcome = result.outcome();
+    metrics.reconciled(uid, outcome.state().name().toLowerCase(Locale.ROOT), outcome.reason());
+    if (result.firstReady() && resource.getMetadata().getCreationTimestamp() != null) {
+      Instant created = Instant.parse(resource.getMetadata().getCreationTimestamp());
+      metrics.becameReady(Duration.between(created, Instant.now()));
+    }
+    UpdateControl<AliyunCsr> control = UpdateControl.noUpdate();
+    outcome.requeueAfter().ifPresent(control::rescheduleAfter);
+    return control;
+  }
+
+  private void forget(String uid) {
+    backoff.reset(uid);
+    metrics.forget(uid);
+  }
+
+  /** {@link Peers} from the informer cache, by index: no scan of every resource. */
+  private final class CachePeers implements Peers {
+    @Override
+    public Optional<AliyunCsr> earlierWithUploadName(AliyunCsr self, String uploadName) {
+      var c = cache;
+      if (c == null) {
+        return Optional.empty();
       }
-      for (Long id : ids) {
-        coordinator.deleteFromCas(id);
-      }
-      log.info("{}/{} deleted; CsrIds {} deleted from CAS", ns, name, ids);
-      removeFinalizer(resource);
-      return UpdateControl.noUpdate();
-    } catch (CasException e) {
-      Duration retry = backoff.next(uid(resource));
-      String message =
-          "cannot delete the CSR from CAS yet ("
-              + e.getMessage()
-              + "); retrying in "
-              + retry.toSeconds()
-              + "s. Set spec.deletionPolicy to Orphan to release the resource and keep the CSR";
-      return recorder.record(
-          resource, Outcome.progressing(Reasons.DELETING, message, retry), Optional.empty(), false);
+      return c.byIndex(UPLOAD_NAME_INDEX, uploadName).stream()
+          .filter(other -> !other.getMetadata().getUid().equals(self.getMetadata().getUid()))
+          .filter(other -> other.getSpec() != null && uploadName.equals(UploadNames.of(other)))
+          .filter(other -> isEarlier(other, self))
+          .min(AliyunCsrReconciler::byAge);
+    }
+
+    @Override
+    public boolean recordedByAnother(AliyunCsr self, long csrId) {
+      var c = cache;
+      return c != null
+          && c.byIndex(CSR_ID_INDEX, Long.toString(csrId)).stream()
+              .anyMatch(other -> !other.getMetadata().getUid().equals(self.getMetadata().getUid()));
     }
   }
 
-  /** Adds the finalizer, fenced on the resourceVersion seen, so no concurrent change is lost. */
-  private void addFinalizer(AliyunCsr resource) {
-    List<String> finalizers = new ArrayList<>();
-    if (resource.getMetadata().getFinalizers() != null) {
-      finalizers.addAll(resource.getMetadata().getFinalizers());
+  /** Older first: creationTimestamp, then UID. */
+  static int byAge(AliyunCsr a, AliyunCsr b) {
+    int byTime =
+        Instant.parse(a.getMetadata().getCreationTimestamp())
+            .compareTo(Instant.parse(b.getMetadata().getCreationTimestamp()));
+    return byTime != 0 ? byTime : a.getMetadata().getUid().compareTo(b.getMetadata().getUid());
+  }
+
+  static boolean isEarlier(AliyunCsr other, AliyunCsr self) {
+    if (other.getMetadata().getCreationTimestamp() == null
+        || self.getMetadata().getCreationTimestamp() == null) {
+      return false;
     }
-    finalizers.add(CasAnnotations.FINALIZER);
-    patchFinalizers(
-        resource,
-        new JsonPatch()
-            .test("/metadata/resourceVersion", resource.getMetadata().getResourceVersion())
-            .add("/metadata/finalizers", finalizers));
+    return byAge(other, self) < 0;
   }
 
-  /**
-   * Removes the finalizer with a JSON patch that first tests it is still at the index we saw, so a
-   * finalizer another controller added or removed meanwhile is never taken off by mistake.
-   */
-  private void removeFinalizer(AliyunCsr resource) {
-    String path =
-        "/metadata/finalizers/"
-            + resource.getMetadata().getFinalizers().indexOf(CasAnnotations.FINALIZER);
-    patchFinalizers(resource, new JsonPatch().test(path, CasAnnotations.FINALIZER).remove(path));
-    forget(resource);
-  }
-
-  private void patchFinalizers(AliyunCsr resource, JsonPatch patch) {
-    try {
-      patch.applyTo(client, resource);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
-        return; // already gone
-      }
-      // 422: the object moved under us; JOSDK's retry reconciles again from the new copy.
-      throw e;
+  /** Index keys: the CsrIds a resource records (current, superseded). */
+  static List<String> recordedCsrIds(AliyunCsr resource) {
+    List<String> ids = new ArrayList<>();
+    var status = resource.getStatus();
+    if (status == null) {
+      return ids;
     }
+    if (status.getCsrId() != null) {
+      ids.add(Long.toString(status.getCsrId()));
+    }
+    if (status.getSupersededCsrs() != null) {
+      status.getSupersededCsrs().stream()
+          .filter(r -> r.getCsrId() != null)
+          .forEach(r -> ids.add(Long.toString(r.getCsrId())));
+    }
+    return ids;
   }
 
-  private void forget(AliyunCsr resource) {
-    backoff.reset(uid(resource));
-    metrics.forget(uid(resource));
-  }
-
-  /** Missing input is waited for (the Secret watch brings it); invalid input stalls. */
-  static Outcome outcomeOf(InputProblem problem) {
-    return switch (problem.reason()) {
-      case Reasons.SECRET_NOT_FOUND, Reasons.SECRET_KEY_MISSING ->
-          Outcome.progressing(
-              problem.reason(), problem.message() + "; waiting for it", STALLED_RECHECK);
-      default -> Outcome.stalled(problem.reason(), problem.message(), STALLED_RECHECK);
-    };
-  }
-
-  private Outcome outcomeOf(AliyunCsr resource, CasException e) {
-    return switch (e.kind()) {
-      case RETRYABLE -> {
-        Duration retry = backoff.next(uid(resource));
-        yield Outcome.progressing(
-            e.reason(), e.getMessage() + "; retrying in " + retry.toSeconds() + "s", retry);
-      }
-      case AMBIGUOUS -> {
-        Duration retry = backoff.next(uid(resource));
-        yield Outcome.progressing(
-            Reasons.RESULT_UNKNOWN,
-            e.getMessage()
-                + "; the upload may have been stored, so it will be looked up in CAS before any"
-                + " new upload",
-            retry);
-      }
-      case AUTH ->
-          Outcome.stalled(
-              e.reason(),
-              e.getMessage() + "; check the operator's Alibaba Cloud credentials and RAM policy",
-              AUTH_RECHECK);
-      case TERMINAL, NOT_FOUND -> Outcome.stalled(e.reason(), e.getMessage(), STALLED_RECHECK);
-    };
-  }
-
-  private static String readyMessage(UploadCoordinator.Result.Done done) {
-    String what =
-        switch (done.reason()) {
-          case Reasons.RECOVERED -> "Recovered the earlier upload of CSR ";
-          case Reasons.ADOPTED -> "Adopted CSR ";
-          default -> "Uploaded CSR ";
-        };
-    return what
-        + done.uploaded().uploadName()
-        + " as CsrId "
-        + done.uploaded().csrId()
-        + (done.uploaded().privateKeyUploaded() ? " with its private key" : "");
+  static List<String> uploadNames(AliyunCsr resource) {
+    return resource.getSpec() == null ? List.of() : List.of(UploadNames.of(resource));
   }
 
   @Override
   public List<EventSource<?, AliyunCsr>> prepareEventSources(
       EventSourceContext<AliyunCsr> context) {
     context.getPrimaryCache().addIndexer(SECRET_INDEX, AliyunCsrReconciler::referencedSecrets);
+    context.getPrimaryCache().addIndexer(UPLOAD_NAME_INDEX, AliyunCsrReconciler::uploadNames);
+    context.getPrimaryCache().addIndexer(CSR_ID_INDEX, AliyunCsrReconciler::recordedCsrIds);
+    cache = context.getPrimaryCache();
     // One Secret source per watched namespace, each with a store of its own: JOSDK gives one
     // source's ItemStore to each of its namespaces' informers, and they must not share it.
     Set<String> namespaces =

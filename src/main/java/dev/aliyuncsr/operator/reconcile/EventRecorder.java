@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * queue is bounded and further Events are dropped and logged: Events are best effort, status is the
  * record. An Event that cannot be written is only logged.
  */
-public final class EventRecorder implements AutoCloseable {
+public final class EventRecorder implements EventSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
   static final String COMPONENT = "aliyun-csr-operator";
   static final int QUEUE = 1000;
@@ -60,10 +60,12 @@ public final class EventRecorder implements AutoCloseable {
     }
   }
 
+  @Override
   public void normal(AliyunCsr resource, String reason, String message) {
     emit(resource, "Normal", reason, message);
   }
 
+  @Override
   public void warning(AliyunCsr resource, String reason, String message) {
     emit(resource, "Warning", reason, message);
   }

@@ -19,6 +19,11 @@ public record Outcome(State state, String reason, String message, Optional<Durat
     STALLED
   }
 
+  /** The same outcome, looked at again after {@code after}. */
+  public Outcome withRequeue(Duration after) {
+    return new Outcome(state, reason, message, Optional.of(after));
+  }
+
   public static Outcome ready(String reason, String message) {
     return new Outcome(State.READY, reason, message, Optional.empty());
   }

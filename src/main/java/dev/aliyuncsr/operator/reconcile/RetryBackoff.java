@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Exponential backoff with jitter per resource, from about a second up to five minutes, for
@@ -15,9 +16,19 @@ public final class RetryBackoff {
   private final Duration max;
   private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
 
+  private final LongUnaryOperator jitter;
+
   public RetryBackoff(Duration initial, Duration max) {
+    this(initial, max, bound -> ThreadLocalRandom.current().nextLong(bound));
+  }
+
+  /**
+   * @param jitter a random number in [0, bound) for a given bound; seeded in the simulation
+   */
+  public RetryBackoff(Duration initial, Duration max, LongUnaryOperator jitter) {
     this.initial = initial;
     this.max = max;
+    this.jitter = jitter;
   }
 
   /** The delay before the next attempt for this resource; each call doubles the base. */
@@ -26,7 +37,7 @@ public final class RetryBackoff {
     long base = initial.toMillis() << Math.min(attempt - 1, 20);
     long capped = Math.min(base, max.toMillis());
     // Jitter in [50%, 100%] of the delay spreads retries of resources that failed together.
-    long jittered = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+    long jittered = capped / 2 + jitter.applyAsLong(capped / 2 + 1);
     return Duration.ofMillis(Math.max(jittered, 1));
   }
 

@@ -85,6 +85,48 @@ public final class StatusBuilder {
     return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
   }
 
+  /** A copy of the record (the CSR, lease, pending and superseded uploads) without conditions. */
+  public static AliyunCsrStatus copyRecord(AliyunCsrStatus from) {
+    return copyUploadFields(from == null ? new AliyunCsrStatus() : from);
+  }
+
+  /** Forgets the current CSR (it was superseded or deleted). */
+  public static void clearCurrent(AliyunCsrStatus status) {
+    status.setCsrId(null);
+    status.setRequestId(null);
+    status.setUploadName(null);
+    status.setCsrSha256(null);
+    status.setPublicKeySha256(null);
+    status.setCommonName(null);
+    status.setSans(null);
+    status.setKeyAlgorithm(null);
+    status.setKeySize(null);
+    status.setPrivateKeyUploaded(null);
+    status.setUploadedAt(null);
+  }
+
+  /** Sets the current CSR. */
+  public static void setCurrent(AliyunCsrStatus status, UploadedCsr uploaded) {
+    setUploadFields(status, uploaded);
+  }
+
+  /**
+   * The record {@code next} with the conditions and observedGeneration of {@code outcome}, derived
+   * from {@code previous} (whose lastTransitionTimes are kept where the status did not flip).
+   */
+  public static AliyunCsrStatus withOutcome(
+      AliyunCsrStatus previous,
+      AliyunCsrStatus next,
+      long generation,
+      Outcome outcome,
+      Instant now) {
+    AliyunCsrStatus built = build(previous, generation, outcome, Optional.empty(), now);
+    AliyunCsrStatus result = copyRecord(next);
+    result.setObservedGeneration(built.getObservedGeneration());
+    result.setConditions(built.getConditions());
+    return result;
+  }
+
   private static AliyunCsrStatus copyUploadFields(AliyunCsrStatus from) {
     AliyunCsrStatus to = new AliyunCsrStatus();
     to.setCsrId(from.getCsrId());
@@ -98,6 +140,11 @@ public final class StatusBuilder {
     to.setKeySize(from.getKeySize());
     to.setPrivateKeyUploaded(from.getPrivateKeyUploaded());
     to.setUploadedAt(from.getUploadedAt());
+    to.setLease(from.getLease());
+    to.setPendingUploads(
+        from.getPendingUploads() == null ? null : new ArrayList<>(from.getPendingUploads()));
+    to.setSupersededCsrs(
+        from.getSupersededCsrs() == null ? null : new ArrayList<>(from.getSupersededCsrs()));
     return to;
   }
 

@@ -6,8 +6,6 @@ import dev.aliyuncsr.operator.api.AliyunCsrSpec;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
 import dev.aliyuncsr.operator.api.SecretKeyRef;
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
-import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
-import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.config.CasSettings;
@@ -79,9 +77,7 @@ public final class OperatorHarness implements AutoCloseable {
     CasSettings cas = config.cas();
     try {
       var credentials = OperatorHarness.accessKeyCredentials(ACCESS_KEY_ID, accessKeySecret);
-      return new BudgetedCasClient(
-          AlibabaCasClient.create(cas, credentials),
-          new CallBudget(cas.qps(), cas.maxConcurrentCalls(), 1));
+      return AlibabaCasClient.create(cas, credentials);
     } catch (CasException e) {
       throw new IllegalStateException(e);
     }

@@ -1,0 +1,921 @@
+package dev.aliyuncsr.operator.reconcile;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CasCsrRef;
+import dev.aliyuncsr.operator.api.CsrCondition;
+import dev.aliyuncsr.operator.api.Reasons;
+import dev.aliyuncsr.operator.api.UploadLease;
+import dev.aliyuncsr.operator.cloud.CallBudget;
+import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.cloud.CasClient.CsrDetail;
+import dev.aliyuncsr.operator.cloud.CasClient.CsrSummary;
+import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.csr.CsrFacts;
+import dev.aliyuncsr.operator.csr.CsrValidator;
+import dev.aliyuncsr.operator.csr.PrivateKeyFacts;
+import dev.aliyuncsr.operator.csr.Validated;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The exactly-once upload protocol, in one place: observe (read-only: the object, its Secrets, the
+ * other resources, CAS when a result is unknown), decide ({@link Decider}, pure), act (one effect),
+ * then observe again, until the decision is to settle.
+ *
+ * <p>The record lives in status, which namespace users usually cannot write: the upload lease, the
+ * uploads whose result is unknown, the current CSR and the superseded ones. Annotations only mirror
+ * it for people and for a restore without status; nothing an annotation says is acted on without a
+ * lookup in CAS.
+ *
+ * <p>The invariants it keeps, whatever processes run, crash, or see stale caches:
+ *
+ * <ol>
+ *   <li>At most one CSR in CAS per resource and CSR: after a result that may have stored one, there
+ *       is no second upload until a lookup rules the first out.
+ *   <li>No DeleteCsr or UpdateCsr on a CsrId CAS has not proven to be this resource's.
+ *   <li>Nothing leaks under deletionPolicy Delete, uploads of unknown result included.
+ *   <li>An adopted CSR is never deleted because the Secret changed.
+ *   <li>Ready never names a CsrId the operator deleted.
+ * </ol>
+ */
+public final class UploadProtocol {
+  private static final Logger log = LoggerFactory.getLogger(UploadProtocol.class);
+  private static final int MAX_STEPS = 16;
+  private static final DateTimeFormatter MILLIS = DateTimeFormatter.ISO_INSTANT;
+
+  /** Where the validated Secrets of a resource come from. */
+  public interface Inputs {
+    Validated<SecretInputs.Inputs> load(AliyunCsr resource);
+  }
+
+  /** The CAS call budget: a permit is taken before the upload lease is written. */
+  public interface UploadGate {
+    CallBudget.Permit acquire() throws InterruptedException;
+  }
+
+  /** Told of every object this protocol wrote, so a cache can show it before its watch event. */
+  public interface WriteListener {
+    void written(AliyunCsr before, AliyunCsr after);
+
+    WriteListener NONE = (before, after) -> {};
+  }
+
+  /**
+   * @param holder this process in leases: pod name and process id
+   * @param leaseDuration how long a lease lasts
+   * @param maxCallTime the longest an UploadCsr can be in flight; never started with less lease
+   *     left
+   */
+  public record Settings(
+      String holder, Duration leaseDuration, Duration maxCallTime, Supplier<String> tokens) {
+    public static Settings of(String holder, Duration leaseDuration, Duration maxCallTime) {
+      return new Settings(holder, leaseDuration, maxCallTime, () -> UUID.randomUUID().toString());
+    }
+  }
+
+  /** How a reconcile ended. */
+  public record Result(Outcome outcome, boolean firstReady, boolean gone) {}
+
+  private final KubeApi kube;
+  private final CasClient cas;
+  private final CasClient uploads;
+  private final UploadGate gate;
+  private final Inputs inputs;
+  private final Peers peers;
+  private final EventSink events;
+  private final Clock clock;
+  private final RetryBackoff backoff;
+  private final CrashPoints crashPoints;
+  private final Settings settings;
+
+  /**
+   * @param cas the CAS client for lookups, deletions and keys (each call budgeted on its own)
+   * @param uploads the CAS client for UploadCsr, called under a permit taken from {@code gate}
+   */
+  public UploadProtocol(
+      KubeApi kube,
+      CasClient cas,
+      CasClient uploads,
+      UploadGate gate,
+      Inputs inputs,
+      Peers peers,
+      EventSink events,
+      Clock clock,
+      RetryBackoff backoff,
+      CrashPoints crashPoints,
+      Settings settings) {
+    this.kube = kube;
+    this.cas = cas;
+    this.uploads = uploads;
+    this.gate = gate;
+    this.inputs = inputs;
+    this.peers = peers;
+    this.events = events;
+    this.clock = clock;
+    this.backoff = backoff;
+    this.crashPoints = crashPoints;
+    this.settings = settings;
+  }
+
+  /** What one reconcile carries from one cycle to the next; nothing survives the reconcile. */
+  private static final class Cycle {
+    Validated<SecretInputs.Inputs> inputs;
+    UploadLease heldLease;
+    CallBudget.Permit permit;
+    boolean finalizerJustAdded;
+    boolean refreshed;
+    boolean firstReady;
+
+    void releasePermit() {
+      if (permit != null) {
+        permit.close();
+        permit = null;
+      }
+    }
+  }
+
+  /** One reconcile of one resource, starting from a possibly stale cached copy. */
+  public Result reconcile(AliyunCsr cached, WriteListener listener) {
+    Cycle cycle = new Cycle();
+    AliyunCsr current = cached;
+    try {
+      for (int step = 0; step < MAX_STEPS; step++) {
+        Observation observation;
+        try {
+          observation = observe(current, cycle);
+        } catch (CasException e) {
+          return settle(current, failure(current, e), cycle, listener);
+        }
+        if (observation == null) {
+          Optional<AliyunCsr> fresh = freshCopy(current);
+          if (fresh.isEmpty()) {
+            return released();
+          }
+          current = fresh.get();
+          continue;
+        }
+        Action action = Decider.decide(observation);
+        log.debug(
+            "{}: {}",
+            key(current),
+            action instanceof Action.WriteRecord w
+                ? "WriteRecord ("
+                    + w.why()
+                    + ": csrId "
+                    + w.record().getCsrId()
+                    + ", pending "
+                    + w.record().getPendingUploads()
+                    + ", superseded "
+                    + w.record().getSupersededCsrs()
+                    + ")"
+                : action.getClass().getSimpleName());
+        if (action instanceof Action.Settle settle) {
+          return settle(current, settle.outcome(), cycle, listener);
+        }
+        Step next = act(observation, action, cycle, listener);
+        if (next.result != null) {
+          return next.result;
+        }
+        current = next.object;
+      }
+      return new Result(
+          Outcome.progressing(Reasons.UPLOADING, "still working", Duration.ofMillis(200)),
+          cycle.firstReady,
+          false);
+    } finally {
+      cycle.releasePermit();
+    }
+  }
+
+  // ---- observe -------------------------------------------------------------------------------
+
+  /** Returns null when the copy is known to be stale and must be read again. */
+  private Observation observe(AliyunCsr r, Cycle cycle) throws CasException {
+    Instant now = clock.instant();
+    if (r.getSpec() == null) {
+      return new Observation(
+          r,
+          now,
+          null,
+          null,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          false,
+          List.of(),
+          null,
+          Map.of(),
+          Optional.empty());
+    }
+    if (cycle.inputs == null) {
+      cycle.inputs = inputs.load(r);
+    }
+    Validated<SecretInputs.Inputs> in = cycle.inputs;
+    String uploadName = UploadNames.of(r);
+    AliyunCsrStatus status = r.getStatus();
+    boolean deleting = r.isMarkedForDeletion();
+
+    Optional<UploadLease> own = Optional.empty();
+    Optional<UploadLease> foreign = Optional.empty();
+    UploadLease lease = status == null ? null : status.getLease();
+    if (lease != null && isLive(lease, now)) {
+      if (cycle.heldLease != null && Objects.equals(cycle.heldLease.getToken(), lease.getToken())) {
+        own = Optional.of(lease);
+      } else if (settings.holder().equals(lease.getHolder()) && !cycle.refreshed) {
+        // Our own lease from a copy older than our last write (the cache lags): read again.
+        cycle.refreshed = true;
+        return null;
+      } else {
+        foreign = Optional.of(lease);
+      }
+    }
+    Optional<AliyunCsr> conflict =
+        deleting ? Optional.empty() : peers.earlierWithUploadName(r, uploadName);
+    boolean adopting = r.getSpec().getCsrId() != null;
+    boolean recordLost =
+        !adopting && statusLost(status) && !cycle.finalizerJustAdded && hasTraces(r);
+
+    Map<CasCsrRef, List<Long>> found = new LinkedHashMap<>();
+    Optional<Observation.Adoption> adoption = Optional.empty();
+    boolean orphaning =
+        deleting && Decider.policy(r) == dev.aliyuncsr.operator.api.DeletionPolicy.Orphan;
+    String sha = in.isValid() ? in.value().csr().csrSha256() : null;
+    List<CasCsrRef> restore =
+        recordLost ? Decider.lookupsNeeded(r, null, true, uploadName, sha) : List.of();
+    UploadLease restoreLease =
+        recordLost
+            ? new UploadLease(
+                "status-restore",
+                settings.tokens().get(),
+                MILLIS.format(now.plus(settings.maxCallTime())),
+                uploadName,
+                sha)
+            : null;
+    boolean mayAskCas =
+        foreign.isEmpty()
+            && own.isEmpty()
+            && !recordLost
+            && !orphaning
+            && (deleting || (in.isValid() && conflict.isEmpty()));
+    if (mayAskCas) {
+      for (CasCsrRef ref : Decider.lookupsNeeded(r, status, false, uploadName, sha)) {
+        List<Long> ids = lookUp(ref, r);
+        log.debug("{}: looked up {} in CAS: {}", key(r), ref, ids);
+        found.put(ref, ids);
+      }
+      if (!deleting
+          && adopting
+          && (status == null || !r.getSpec().getCsrId().equals(status.getCsrId()))) {
+        adoption = Optional.of(adoption(r.getSpec().getCsrId()));
+      }
+    }
+    return new Observation(
+        r,
+        now,
+        in,
+        uploadName,
+        conflict,
+        foreign,
+        own,
+        recordLost,
+        restore,
+        restoreLease,
+        found,
+        adoption);
+  }
+
+  private boolean isLive(UploadLease lease, Instant now) {
+    try {
+      return now.isBefore(Instant.parse(lease.getExpiresAt()).plus(Decider.TAKEOVER_GRACE));
+    } catch (RuntimeException e) {
+      return false; // an unreadable lease protects nothing
+    }
+  }
+
+  private static boolean hasRecord(AliyunCsrStatus status) {
+    return status != null
+        && (status.getCsrId() != null
+            || status.getLease() != null
+            || !Decider.list(status.getPendingUploads()).isEmpty()
+            || !Decider.list(status.getSupersededCsrs()).isEmpty());
+  }
+
+  /**
+   * A status that is gone altogether (a restore without status, a replace of it), as opposed to one
+   * the operator emptied: every status this operator writes has an observedGeneration.
+   */
+  private static boolean statusLost(AliyunCsrStatus status) {
+    return status == null || status.getObservedGeneration() == null;
+  }
+
+  /** The finalizer or the mirror annotations say this resource may have uploaded before. */
+  private static boolean hasTraces(AliyunCsr r) {
+    return r.hasFinalizer(CasAnnotations.FINALIZER)
+        || CasAnnotations.intent(r).isPresent()
+        || CasAnnotations.csrId(r).isPresent();
+  }
+
+  /**
+   * The CsrIds in CAS that are this upload: exactly its name (ListCsr) and the same CSR
+   * (GetCsrDetail; ListCsr's KeySha2 encoding is unconfirmed), recorded by no other resource.
+   */
+  private List<Long> lookUp(CasCsrRef ref, AliyunCsr self) throws CasException {
+    List<Long> matches = new ArrayList<>();
+    for (CsrSummary candidate : cas.listCsr(ref.getUploadName())) {
+      if (!ref.getUploadName().equals(candidate.name())
+          || peers.recordedByAnother(self, candidate.csrId())) {
+        continue;
+      }
+      if (ref.getCsrSha256() == null) {
+        matches.add(candidate.csrId()); // any CSR under a name derived from this UID
+        continue;
+      }
+      Optional<CsrDetail> detail = detail(candidate.csrId());
+      if (detail.isPresent() && ref.getCsrSha256().equals(csrSha256(detail.get()).orElse(null))) {
+        matches.add(candidate.csrId());
+      }
+    }
+    return matches;
+  }
+
+  private Observation.Adoption adoption(long csrId) throws CasException {
+    Optional<CsrDetail> detail = detail(csrId);
+    Optional<String> key = detail.flatMap(d -> facts(d).map(CsrFacts::publicKeySha256));
+    return new Observation.Adoption(csrId, detail, key);
+  }
+
+  private Optional<CsrDetail> detail(long csrId) throws CasException {
+    try {
+      return Optional.of(cas.getCsrDetail(csrId));
+    } catch (CasException e) {
+      if (e.kind() == CasException.Kind.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  private static Optional<CsrFacts> facts(CsrDetail detail) {
+    if (detail.csrPem() == null) {
+      return Optional.empty();
+    }
+    Validated<CsrFacts> facts =
+        CsrValidator.validate(detail.csrPem().getBytes(StandardCharsets.UTF_8));
+    return facts.isValid() ? Optional.of(facts.value()) : Optional.empty();
+  }
+
+  private static Optional<String> csrSha256(CsrDetail detail) {
+    return facts(detail).map(CsrFacts::csrSha256);
+  }
+
+  /**
+   * Whether CAS proves that {@code ref} is this resource's: an uploaded CSR by its name (ListCsr)
+   * and its CSR (GetCsrDetail), an adopted one by being spec.csrId with the recorded public key;
+   * and in both cases no other resource records it. Empty detail: CAS no longer has it.
+   */
+  private Proof prove(AliyunCsr self, CasCsrRef ref, boolean adopted) throws CasException {
+    long id = ref.getCsrId();
+    if (peers.recordedByAnother(self, id)) {
+      return Proof.REFUSED;
+    }
+    Optional<CsrDetail> detail = detail(id);
+    if (detail.isEmpty()) {
+      return Proof.GONE;
+    }
+    if (adopted) {
+      boolean keyMatches =
+          ref.getPublicKeySha256() != null
+              && ref.getPublicKeySha256()
+                  .equals(facts(detail.get()).map(CsrFacts::publicKeySha256).orElse(null));
+      return keyMatches ? Proof.proven(detail.get()) : Proof.REFUSED;
+    }
+    boolean csrMatches =
+        ref.getCsrSha256() == null
+            // No CSR known: only a name derived from this resource's UID proves it.
+            ? ref.getUploadName() != null && ref.getUploadName().equals(UploadNames.derived(self))
+            : ref.getCsrSha256().equals(csrSha256(detail.get()).orElse(null));
+    if (ref.getUploadName() == null || !csrMatches) {
+      return Proof.REFUSED;
+    }
+    boolean named =
+        cas.listCsr(ref.getUploadName()).stream()
+            .anyMatch(c -> c.csrId() == id && ref.getUploadName().equals(c.name()));
+    return named ? Proof.proven(detail.get()) : Proof.REFUSED;
+  }
+
+  private record Proof(boolean gone, boolean proven, CsrDetail detail) {
+    static final Proof GONE = new Proof(true, false, null);
+    static final Proof REFUSED = new Proof(false, false, null);
+
+    static Proof proven(CsrDetail detail) {
+      return new Proof(false, true, detail);
+    }
+  }
+
+  // ---- act -----------------------------------------------------------------------------------
+
+  /** What an act leaves: the object to observe next, or the end of the reconcile. */
+  private record Step(AliyunCsr object, Result result) {
+    static Step next(AliyunCsr object) {
+      return new Step(object, null);
+    }
+
+    static Step end(Result result) {
+      return new Step(null, result);
+    }
+  }
+
+  private Step act(Observation o, Action action, Cycle cycle, WriteListener listener) {
+    AliyunCsr r = o.resource();
+    try {
+      if (action instanceof Action.AddFinalizer) {
+        return Step.next(addFinalizer(o, cycle, listener));
+      }
+      if (action instanceof Action.RemoveFinalizer) {
+        removeFinalizer(r, listener);
+        return Step.end(released());
+      }
+      if (action instanceof Action.TakeLease a) {
+        return takeLease(o, a, cycle, listener);
+      }
+      if (action instanceof Action.Upload) {
+        return upload(o, cycle, listener);
+      }
+      if (action instanceof Action.WriteRecord a) {
+        if (a.outcome().filter(x -> x.state() == Outcome.State.READY).isPresent()) {
+          cycle.firstReady |= r.getStatus() == null || r.getStatus().getCsrId() == null;
+        }
+        AliyunCsr written = writeStatus(r, a.record(), a.outcome(), fenceOnVersion(r), listener);
+        if (written == r) {
+          // A decision that changes nothing would be made again: stop here and look later.
+          log.warn("{}: no progress writing the record ({})", key(r), a.why());
+          return Step.end(
+              new Result(
+                  Outcome.progressing(Reasons.UPLOADING, "no progress", Duration.ofSeconds(5)),
+                  false,
+                  false));
+        }
+        return Step.next(written);
+      }
+      if (action instanceof Action.DeleteCsr a) {
+        return deleteCsr(o, a, listener);
+      }
+      if (action instanceof Action.SendKey a) {
+        return sendKey(o, a, cycle, listener);
+      }
+      if (action instanceof Action.WriteAnnotations) {
+        return Step.next(writeAnnotations(r, listener));
+      }
+      throw new IllegalStateException("no act for " + action);
+    } catch (KubeApi.WriteRefused e) {
+      log.debug("{}: write refused ({}), reading it again", key(r), e.getMessage());
+      cycle.releasePermit();
+      // Someone else wrote, perhaps on newer Secrets than ours: read those again too.
+      cycle.inputs = null;
+      // A fence did not hold (the object moved under us), or it is gone: read it again.
+      Optional<AliyunCsr> fresh = e.gone() ? Optional.empty() : freshCopy(r);
+      return fresh.isEmpty() ? Step.end(released()) : Step.next(fresh.get());
+    } catch (CasException e) {
+      cycle.releasePermit();
+      return Step.end(settle(r, failure(r, e), cycle, listener));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Step.end(
+          new Result(
+              Outcome.progressing(Reasons.UPLOADING, "interrupted", Duration.ofSeconds(1)),
+              false,
+              false));
+    }
+  }
+
+  private AliyunCsr addFinalizer(Observation o, Cycle cycle, WriteListener listener)
+      throws KubeApi.WriteRefused {
+    AliyunCsr r = o.resource();
+    List<String> finalizers = new ArrayList<>();
+    if (r.getMetadata().getFinalizers() != null) {
+      finalizers.addAll(r.getMetadata().getFinalizers());
+    }
+    finalizers.add(CasAnnotations.FINALIZER);
+    JsonPatch patch = fenceOnVersion(r).add("/metadata/finalizers", finalizers);
+    if (o.inputs() != null && o.inputs().isValid() && r.getSpec().getCsrId() == null) {
+      // The intent, for people and for a restore without status: what would be uploaded, how.
+      CsrFacts csr = o.inputs().value().csr();
+      annotate(
+          r,
+          patch,
+          Map.of(
+              CasAnnotations.UPLOAD_INTENT,
+              new UploadIntent(o.uploadName(), csr.csrSha256(), csr.publicKeySha256()).encode()));
+    }
+    AliyunCsr written = kube.patch(r, patch);
+    listener.written(r, written);
+    cycle.finalizerJustAdded = !hasRecord(r.getStatus()) && !o.recordLost();
+    return written;
+  }
+
+  private void removeFinalizer(AliyunCsr r, WriteListener listener) throws KubeApi.WriteRefused {
+    int index = r.getMetadata().getFinalizers().indexOf(CasAnnotations.FINALIZER);
+    String path = "/metadata/finalizers/" + index;
+    AliyunCsr written =
+        kube.patch(r, new JsonPatch().test(path, CasAnnotations.FINALIZER).remove(path));
+    listener.written(r, written);
+    backoff.reset(r.getMetadata().getUid());
+    log.info(
+        "{} released ({}): {}",
+        key(r),
+        Decider.policy(r),
+        Decider.policy(r) == dev.aliyuncsr.operator.api.DeletionPolicy.Orphan
+            ? "its CSRs stay in CAS"
+            : "its CSRs are deleted from CAS");
+  }
+
+  private Step takeLease(Observation o, Action.TakeLease a, Cycle cycle, WriteListener listener)
+      throws KubeApi.WriteRefused, InterruptedException {
+    AliyunCsr r = o.resource();
+    crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
+    // The permit first: waiting for the CAS budget never holds a lease.
+    if (cycle.permit == null) {
+      cycle.permit = gate.acquire();
+    }
+    Instant now = clock.instant();
+    UploadLease lease =
+        new UploadLease(
+            settings.holder(),
+            settings.tokens().get(),
+            MILLIS.format(now.plus(settings.leaseDuration())),
+            a.uploadName(),
+            a.csrSha256());
+    AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
+    next.setLease(lease);
+    CasCsrRef pending = new CasCsrRef(null, a.uploadName(), a.csrSha256());
+    List<CasCsrRef> pendings = new ArrayList<>(Decider.list(next.getPendingUploads()));
+    if (!pendings.contains(pending)) {
+      pendings.add(pending);
+    }
+    next.setPendingUploads(pendings);
+    AliyunCsr written =
+        writeStatus(
+            r,
+            next,
+            Optional.of(
+                Outcome.progressing(
+                    Reasons.UPLOADING, "Uploading CSR " + a.uploadName() + " to CAS", null)),
+            fenceOnVersion(r),
+            listener);
+    cycle.heldLease = lease;
+    cycle.finalizerJustAdded = false; // from here on CAS may hold an upload of this reconcile
+    return Step.next(written);
+  }
+
+  private Step upload(Observation o, Cycle cycle, WriteListener listener)
+      throws KubeApi.WriteRefused, InterruptedException {
+    AliyunCsr r = o.resource();
+    UploadLease lease = o.ownLease().orElseThrow();
+    crashPoints.reach(CrashPoints.Point.AFTER_INTENT);
+    CsrFacts csr = o.inputs().value().csr();
+    Optional<PrivateKeyFacts> key = o.inputs().value().key();
+    CasCsrRef pending = new CasCsrRef(null, lease.getUploadName(), lease.getCsrSha256());
+    AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
+    next.setLease(null);
+    cycle.heldLease = null;
+    Instant now = clock.instant();
+    if (now.plus(settings.maxCallTime()).isAfter(Instant.parse(lease.getExpiresAt()))) {
+      // Too little of the lease is left to be sure the call ends inside it: give it back.
+      removePending(next, pending);
+      cycle.releasePermit();
+      return Step.next(writeStatus(r, next, Optional.empty(), fenceOnLease(lease), listener));
+    }
+    if (cycle.permit == null) {
+      cycle.permit = gate.acquire();
+    }
+    CasClient.UploadResult result;
+    try {
+      result = uploads.uploadCsr(lease.getUploadName(), csr.pem(), key.map(PrivateKeyFacts::pem));
+    } catch (CasException e) {
+      cycle.releasePermit();
+      if (e.kind() != CasException.Kind.AMBIGUOUS) {
+        // Refused before anything was done (CasErrors): nothing was stored.
+        removePending(next, pending);
+      }
+      Outcome outcome = failure(r, e);
+      writeStatus(r, next, Optional.of(outcome), fenceOnLease(lease), listener);
+      return Step.end(new Result(outcome, false, false));
+    }
+    cycle.releasePermit();
+    log.info("uploaded CSR {} as CsrId {} for {}", lease.getUploadName(), result.csrId(), key(r));
+    crashPoints.reach(CrashPoints.Point.AFTER_UPLOAD);
+    removePending(next, pending);
+    StatusBuilder.setCurrent(
+        next,
+        new UploadedCsr(
+            result.csrId(),
+            result.requestId(),
+            lease.getUploadName(),
+            csr,
+            key.isPresent(),
+            StatusBuilder.rfc3339(clock.instant())));
+    backoff.reset(r.getMetadata().getUid());
+    cycle.firstReady = true;
+    AliyunCsr written =
+        writeStatus(
+            r,
+            next,
+            Optional.of(
+                Outcome.ready(Reasons.UPLOADED, Decider.readyMessage(Reasons.UPLOADED, next))),
+            fenceOnLease(lease),
+            listener);
+    crashPoints.reach(CrashPoints.Point.AFTER_STATUS);
+    return Step.next(written);
+  }
+
+  private Step deleteCsr(Observation o, Action.DeleteCsr a, WriteListener listener)
+      throws KubeApi.WriteRefused, CasException {
+    AliyunCsr r = o.resource();
+    Proof proof = prove(r, a.csr(), a.adopted());
+    if (proof.proven()) {
+      try {
+        cas.deleteCsr(a.csr().getCsrId());
+        log.info("{}: deleted CsrId {} from CAS", key(r), a.csr().getCsrId());
+      } catch (CasException e) {
+        if (e.kind() != CasException.Kind.NOT_FOUND) {
+          throw e;
+        }
+      }
+    } else if (!proof.gone()) {
+      refuse(r, a.csr().getCsrId(), "delete");
+    }
+    AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
+    List<CasCsrRef> superseded = new ArrayList<>(Decider.list(next.getSupersededCsrs()));
+    superseded.removeIf(s -> Objects.equals(s.getCsrId(), a.csr().getCsrId()));
+    next.setSupersededCsrs(superseded.isEmpty() ? null : superseded);
+    return Step.next(writeStatus(r, next, Optional.empty(), fenceOnVersion(r), listener));
+  }
+
+  private Step sendKey(Observation o, Action.SendKey a, Cycle cycle, WriteListener listener)
+      throws KubeApi.WriteRefused, CasException {
+    AliyunCsr r = o.resource();
+    Proof proof = prove(r, a.csr(), a.adopted());
+    AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
+    if (proof.gone()) {
+      // CAS no longer holds the current CSR: status stops naming it; it is uploaded again.
+      StatusBuilder.clearCurrent(next);
+      return Step.next(
+          writeStatus(
+              r,
+              next,
+              Optional.of(
+                  Outcome.progressing(
+                      Reasons.UPLOADING,
+                      "CsrId " + a.csr().getCsrId() + " is no longer in CAS",
+                      null)),
+              fenceOnVersion(r),
+              listener));
+    }
+    if (!proof.proven()) {
+      refuse(r, a.csr().getCsrId(), "send the private key to");
+      return Step.end(
+          settle(
+              r,
+              Failures.stalled(
+                  Reasons.CSR_NOT_PROVEN,
+                  "CAS does not prove that CsrId "
+                      + a.csr().getCsrId()
+                      + " is this resource's CSR; its private key is not sent"),
+              cycle,
+              listener));
+    }
+    if (!proof.detail().hasPrivateKey()) {
+      cas.updateCsr(a.csr().getCsrId(), o.inputs().value().key().orElseThrow().pem());
+      log.info("{}: sent the private key of CsrId {}", key(r), a.csr().getCsrId());
+    }
+    next.setPrivateKeyUploaded(true);
+    String reason = a.adopted() ? Reasons.ADOPTED : readyReason(r);
+    return Step.next(
+        writeStatus(
+            r,
+            next,
+            Optional.of(Outcome.ready(reason, Decider.readyMessage(reason, next))),
+            fenceOnVersion(r),
+            listener));
+  }
+
+  private AliyunCsr writeAnnotations(AliyunCsr r, WriteListener listener)
+      throws KubeApi.WriteRefused {
+    AliyunCsrStatus status = r.getStatus();
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put(CasAnnotations.CSR_ID, Long.toString(status.getCsrId()));
+    if (status.getRequestId() != null) {
+      values.put(CasAnnotations.REQUEST_ID, status.getRequestId());
+    }
+    if (status.getUploadName() != null && r.getSpec().getCsrId() == null) {
+      values.put(
+          CasAnnotations.UPLOAD_INTENT,
+          new UploadIntent(
+                  status.getUploadName(), status.getCsrSha256(), status.getPublicKeySha256())
+              .encode());
+    }
+    JsonPatch patch = fenceOnVersion(r);
+    annotate(r, patch, values);
+    AliyunCsr written = kube.patch(r, patch);
+    listener.written(r, written);
+    crashPoints.reach(CrashPoints.Point.AFTER_RECORD);
+    return written;
+  }
+
+  private void refuse(AliyunCsr r, long csrId, String what) {
+    String message =
+        "Refused to "
+            + what
+            + " CsrId "
+            + csrId
+            + ": CAS does not prove it is this resource's CSR (its upload name and CSR), or"
+            + " another AliyunCsr records it";
+    log.warn("{}: {}", key(r), message);
+    events.warning(r, Reasons.CSR_NOT_PROVEN, message);
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  private Result settle(AliyunCsr r, Outcome outcome, Cycle cycle, WriteListener listener) {
+    if (r.getSpec() != null || !r.isMarkedForDeletion()) {
+      AliyunCsrStatus record = StatusBuilder.copyRecord(r.getStatus());
+      try {
+        writeStatus(r, record, Optional.of(outcome), fenceOnVersion(r), listener);
+      } catch (KubeApi.WriteRefused e) {
+        // The object moved: its own event reconciles it again, from the new copy.
+        return new Result(outcome.withRequeue(Duration.ofMillis(100)), false, e.gone());
+      }
+    }
+    return new Result(outcome, cycle.firstReady, false);
+  }
+
+  private static Result released() {
+    return new Result(Outcome.progressing(Reasons.DELETING, "released", null), false, true);
+  }
+
+  private Outcome failure(AliyunCsr r, CasException e) {
+    return Failures.of(e, backoff.next(r.getMetadata().getUid()));
+  }
+
+  /**
+   * Writes {@code record} and the outcome's conditions (the old ones when empty) as a JSON patch of
+   * only the fields that change, after {@code fence}. Emits the Event for a change of Ready.
+   */
+  private AliyunCsr writeStatus(
+      AliyunCsr r,
+      AliyunCsrStatus record,
+      Optional<Outcome> outcome,
+      JsonPatch fence,
+      WriteListener listener)
+      throws KubeApi.WriteRefused {
+    AliyunCsrStatus previous = r.getStatus();
+    AliyunCsrStatus next;
+    if (outcome.isPresent()) {
+      next =
+          StatusBuilder.withOutcome(
+              previous, record, r.getMetadata().getGeneration(), outcome.get(), clock.instant());
+    } else {
+      next = StatusBuilder.copyRecord(record);
+      // A status written by the operator always has an observedGeneration (see statusLost).
+      next.setObservedGeneration(
+          previous == null || previous.getObservedGeneration() == null
+              ? r.getMetadata().getGeneration()
+              : previous.getObservedGeneration());
+      next.setConditions(previous == null ? new ArrayList<>() : previous.getConditions());
+    }
+    int tests = fence.isEmpty() ? 0 : fence.toJson().size();
+    JsonPatch patch = diff(fence, previous, next);
+    if (patch.toJson().size() == tests) {
+      return r;
+    }
+    AliyunCsr written = kube.patchStatus(r, patch);
+    listener.written(r, written);
+    outcome.ifPresent(x -> emitEvent(r, previous, next, x));
+    return written;
+  }
+
+  private void emitEvent(
+      AliyunCsr r, AliyunCsrStatus previous, AliyunCsrStatus next, Outcome outcome) {
+    boolean casChanged =
+        !Objects.equals(previous == null ? null : previous.getCsrId(), next.getCsrId())
+            && next.getCsrId() != null;
+    if (!casChanged && !readyChanged(previous, next)) {
+      return;
+    }
+    switch (outcome.state()) {
+      case READY -> {
+        log.info("{} ready: {} {}", key(r), outcome.reason(), outcome.message());
+        events.normal(r, outcome.reason(), outcome.message());
+      }
+      case STALLED -> {
+        log.warn("{} stalled: {} {}", key(r), outcome.reason(), outcome.message());
+        events.warning(r, outcome.reason(), outcome.message());
+      }
+      case PROGRESSING -> {
+        log.info("{} not ready: {} {}", key(r), outcome.reason(), outcome.message());
+        if (!Reasons.UPLOADING.equals(outcome.reason())) {
+          events.warning(r, outcome.reason(), outcome.message());
+        }
+      }
+    }
+  }
+
+  private static boolean readyChanged(AliyunCsrStatus previous, AliyunCsrStatus next) {
+    Optional<CsrCondition> before =
+        previous == null ? Optional.empty() : previous.condition(StatusBuilder.READY);
+    Optional<CsrCondition> after = next.condition(StatusBuilder.READY);
+    if (after.isEmpty()) {
+      return false;
+    }
+    return before.isEmpty()
+        || !Objects.equals(before.get().getStatus(), after.get().getStatus())
+        || !Objects.equals(before.get().getReason(), after.get().getReason());
+  }
+
+  /** The operations that turn {@code previous} into {@code next}, field by field. */
+  static JsonPatch diff(JsonPatch patch, AliyunCsrStatus previous, AliyunCsrStatus next) {
+    ObjectNode after = Serialization.jsonMapper().valueToTree(next);
+    // fabric8 shows a missing status as an empty one; JSON has no status to add fields to.
+    if (previous == null || previous.equals(new AliyunCsrStatus())) {
+      return patch.add("/status", after);
+    }
+    ObjectNode before = Serialization.jsonMapper().valueToTree(previous);
+    for (Iterator<String> names = before.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!after.has(name)) {
+        patch.remove("/status/" + name);
+      }
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> fields = after.fields(); fields.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      if (!field.getValue().equals(before.get(field.getKey()))) {
+        patch.add("/status/" + field.getKey(), field.getValue());
+      }
+    }
+    return patch;
+  }
+
+  private static JsonPatch fenceOnVersion(AliyunCsr r) {
+    return new JsonPatch().test("/metadata/resourceVersion", r.getMetadata().getResourceVersion());
+  }
+
+  /** Only the lease's holder records the result: a process that lost its lease cannot. */
+  private static JsonPatch fenceOnLease(UploadLease lease) {
+    return new JsonPatch()
+        .test("/status/lease/holder", lease.getHolder())
+        .test("/status/lease/token", lease.getToken());
+  }
+
+  /** Sets annotations; the map itself is created when the object has none. */
+  private static void annotate(AliyunCsr r, JsonPatch patch, Map<String, String> values) {
+    // fabric8 shows absent annotations as an empty map; JSON has no such map to add a key to.
+    if (r.getMetadata().getAnnotations() == null || r.getMetadata().getAnnotations().isEmpty()) {
+      ObjectNode annotations = Serialization.jsonMapper().createObjectNode();
+      values.forEach(annotations::put);
+      patch.add("/metadata/annotations", annotations);
+    } else {
+      values.forEach((k, v) -> patch.add(JsonPatch.annotation(k), v));
+    }
+  }
+
+  private static void removePending(AliyunCsrStatus next, CasCsrRef ref) {
+    List<CasCsrRef> pending = new ArrayList<>(Decider.list(next.getPendingUploads()));
+    pending.remove(ref);
+    next.setPendingUploads(pending.isEmpty() ? null : pending);
+  }
+
+  private static String readyReason(AliyunCsr r) {
+    return r.getStatus()
+        .condition(StatusBuilder.READY)
+        .filter(c -> "True".equals(c.getStatus()))
+        .map(CsrCondition::getReason)
+        .orElse(Reasons.UPLOADED);
+  }
+
+  private Optional<AliyunCsr> freshCopy(AliyunCsr r) {
+    return kube.get(r.getMetadata().getNamespace(), r.getMetadata().getName())
+        .filter(f -> Objects.equals(f.getMetadata().getUid(), r.getMetadata().getUid()));
+  }
+
+  private static String key(AliyunCsr r) {
+    return r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+  }
+}
