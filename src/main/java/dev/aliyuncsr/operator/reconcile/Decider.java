@@ -9,6 +9,7 @@ import dev.aliyuncsr.operator.csr.CsrFacts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -73,6 +74,17 @@ final class Decider {
     // A status that was lost is restored (as pending uploads) before anything writes a new one.
     if (o.recordLost() && o.foreignLease().isEmpty()) {
       return restore(o, record);
+    }
+    // Replaced CSRs go first, whatever the Secret says now: they need nothing from it.
+    if (o.foreignLease().isEmpty() && !list(record.getSupersededCsrs()).isEmpty()) {
+      if (policy(resource) == DeletionPolicy.Delete) {
+        CasCsrRef first = record.getSupersededCsrs().get(0);
+        return new Action.DeleteCsr(first, isAdopted(resource, first));
+      }
+      // Orphan now: the policy in force when the deletion happens counts, so they are released.
+      AliyunCsrStatus next = StatusBuilder.copyRecord(record);
+      next.setSupersededCsrs(null);
+      return new Action.WriteRecord(next, Optional.empty(), "released");
     }
     // 2. Inputs: bad input never reaches CAS.
     if (!o.inputs().isValid()) {
@@ -164,8 +176,8 @@ final class Decider {
       // Every upload this resource may have made is found, so none is left behind.
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
       for (CasCsrRef ref : unresolved) {
-        for (Long id : o.found().getOrDefault(ref, List.of())) {
-          addSuperseded(next, new CasCsrRef(id, ref.getUploadName(), ref.getCsrSha256()));
+        for (CasCsrRef found : o.found().getOrDefault(ref, List.of())) {
+          addSuperseded(next, found);
         }
       }
       next.setPendingUploads(null);
@@ -220,33 +232,40 @@ final class Decider {
       boolean adopting) {
     DeletionPolicy policy = policy(o.resource());
     AliyunCsrStatus next = StatusBuilder.copyRecord(record);
-    Optional<Outcome> outcome = Optional.empty();
+    // What the lookups found, once each: this CSR under this name, or an earlier one.
+    Map<Long, CasCsrRef> current = new LinkedHashMap<>();
+    Map<Long, CasCsrRef> earlier = new LinkedHashMap<>();
     for (CasCsrRef ref : unresolved) {
-      List<Long> found = o.found().getOrDefault(ref, List.of());
-      boolean isCurrent =
-          !adopting
-              && next.getCsrId() == null
-              && csr.csrSha256().equals(ref.getCsrSha256())
-              && Objects.equals(o.uploadName(), ref.getUploadName());
-      if (isCurrent && found.size() > 1) {
-        return new Action.Settle(
-            Failures.stalled(
-                Reasons.DUPLICATE_EXTERNAL_RESOURCES,
-                "CAS holds "
-                    + found.size()
-                    + " CSRs named "
-                    + ref.getUploadName()
-                    + " for this CSR (CsrIds "
-                    + found
-                    + "); delete all but one in CAS, or set spec.csrId to the one to keep"));
+      for (CasCsrRef found : o.found().getOrDefault(ref, List.of())) {
+        boolean isCurrent =
+            !adopting
+                && csr.csrSha256().equals(found.getCsrSha256())
+                && Objects.equals(o.uploadName(), found.getUploadName());
+        (isCurrent ? current : earlier).put(found.getCsrId(), found);
       }
-      if (isCurrent && found.size() == 1) {
+      removePending(next, ref);
+    }
+    if (current.size() > 1) {
+      return new Action.Settle(
+          Failures.stalled(
+              Reasons.DUPLICATE_EXTERNAL_RESOURCES,
+              "CAS holds "
+                  + current.size()
+                  + " CSRs named "
+                  + o.uploadName()
+                  + " for this CSR (CsrIds "
+                  + current.keySet()
+                  + "); delete all but one in CAS, or set spec.csrId to the one to keep"));
+    }
+    Optional<Outcome> outcome = Optional.empty();
+    for (CasCsrRef found : current.values()) {
+      if (next.getCsrId() == null) {
         StatusBuilder.setCurrent(
             next,
             new UploadedCsr(
-                found.get(0),
+                found.getCsrId(),
                 null,
-                ref.getUploadName(),
+                found.getUploadName(),
                 csr,
                 false,
                 StatusBuilder.rfc3339(o.now())));
@@ -255,16 +274,18 @@ final class Decider {
                 Outcome.ready(
                     Reasons.RECOVERED,
                     "Recovered the earlier upload of CSR "
-                        + ref.getUploadName()
+                        + found.getUploadName()
                         + " as CsrId "
-                        + found.get(0)));
-      } else {
-        // An earlier CSR of this resource: superseded, deleted or kept by the policy.
-        for (Long id : found) {
-          supersede(next, new CasCsrRef(id, ref.getUploadName(), ref.getCsrSha256()), policy);
-        }
+                        + found.getCsrId()));
+      } else if (!next.getCsrId().equals(found.getCsrId())) {
+        supersede(next, found, policy);
       }
-      removePending(next, ref);
+    }
+    // An earlier CSR of this resource: superseded, then deleted or kept by the policy.
+    for (CasCsrRef found : earlier.values()) {
+      if (!Objects.equals(next.getCsrId(), found.getCsrId())) {
+        supersede(next, found, policy);
+      }
     }
     return new Action.WriteRecord(next, outcome, "lookup");
   }
@@ -486,7 +507,8 @@ final class Decider {
           .filter(i -> i.uploadName().equals(uploadName))
           .map(i -> new CasCsrRef(null, i.uploadName(), i.csrSha256()))
           .ifPresent(r -> addOnce(refs, r));
-      if (refs.isEmpty() && uploadName.equals(UploadNames.derived(resource))) {
+      if (uploadName.equals(UploadNames.derived(resource))) {
+        // Any CSR under a name derived from this UID is this resource's, whatever its CSR.
         refs.add(new CasCsrRef(null, uploadName, null));
       }
     }
@@ -497,9 +519,5 @@ final class Decider {
     if (!refs.contains(ref)) {
       refs.add(ref);
     }
-  }
-
-  static Map<CasCsrRef, List<Long>> none() {
-    return Map.of();
   }
 }

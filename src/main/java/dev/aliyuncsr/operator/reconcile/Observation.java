@@ -23,8 +23,9 @@ import java.util.Optional;
  * @param recordLost the status is gone, yet the finalizer or the annotations say there was one (a
  *     restore without status): {@code restore} is what may be in CAS, and {@code restoreLease}
  *     holds every upload back until calls in flight before the loss have ended
- * @param found the lookups made in CAS in this cycle: each possibly stored upload, with the CsrIds
- *     proven to be it (its name and its CSR, per GetCsrDetail) that no other resource records
+ * @param found the lookups made in CAS in this cycle: each possibly stored upload, with the CSRs
+ *     proven to be it (its name per ListCsr, its CSR per GetCsrDetail) that no other resource
+ *     records, each with its CsrId, name and CSR hash
  * @param adoption GetCsrDetail of spec.csrId, when adoption had to be checked
  */
 record Observation(
@@ -38,7 +39,7 @@ record Observation(
     boolean recordLost,
     List<CasCsrRef> restore,
     UploadLease restoreLease,
-    Map<CasCsrRef, List<Long>> found,
+    Map<CasCsrRef, List<CasCsrRef>> found,
     Optional<Adoption> adoption) {
 
   /** The CSR named by spec.csrId as CAS describes it; empty detail when CAS does not have it. */

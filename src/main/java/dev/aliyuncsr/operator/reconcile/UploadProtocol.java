@@ -253,7 +253,7 @@ public final class UploadProtocol {
     boolean recordLost =
         !adopting && statusLost(status) && !cycle.finalizerJustAdded && hasTraces(r);
 
-    Map<CasCsrRef, List<Long>> found = new LinkedHashMap<>();
+    Map<CasCsrRef, List<CasCsrRef>> found = new LinkedHashMap<>();
     Optional<Observation.Adoption> adoption = Optional.empty();
     boolean orphaning =
         deleting && Decider.policy(r) == dev.aliyuncsr.operator.api.DeletionPolicy.Orphan;
@@ -277,7 +277,7 @@ public final class UploadProtocol {
             && (deleting || (in.isValid() && conflict.isEmpty()));
     if (mayAskCas) {
       for (CasCsrRef ref : Decider.lookupsNeeded(r, status, false, uploadName, sha)) {
-        List<Long> ids = lookUp(ref, r);
+        List<CasCsrRef> ids = lookUp(ref, r);
         log.debug("{}: looked up {} in CAS: {}", key(r), ref, ids);
         found.put(ref, ids);
       }
@@ -334,23 +334,20 @@ public final class UploadProtocol {
   }
 
   /**
-   * The CsrIds in CAS that are this upload: exactly its name (ListCsr) and the same CSR
-   * (GetCsrDetail; ListCsr's KeySha2 encoding is unconfirmed), recorded by no other resource.
+   * The CSRs in CAS that are this upload: exactly its name (ListCsr) and the same CSR
+   * (GetCsrDetail; ListCsr's KeySha2 encoding is unconfirmed), recorded by no other resource. A
+   * reference without a CSR hash (a name derived from this UID) matches every CSR under the name.
    */
-  private List<Long> lookUp(CasCsrRef ref, AliyunCsr self) throws CasException {
-    List<Long> matches = new ArrayList<>();
+  private List<CasCsrRef> lookUp(CasCsrRef ref, AliyunCsr self) throws CasException {
+    List<CasCsrRef> matches = new ArrayList<>();
     for (CsrSummary candidate : cas.listCsr(ref.getUploadName())) {
       if (!ref.getUploadName().equals(candidate.name())
           || peers.recordedByAnother(self, candidate.csrId())) {
         continue;
       }
-      if (ref.getCsrSha256() == null) {
-        matches.add(candidate.csrId()); // any CSR under a name derived from this UID
-        continue;
-      }
-      Optional<CsrDetail> detail = detail(candidate.csrId());
-      if (detail.isPresent() && ref.getCsrSha256().equals(csrSha256(detail.get()).orElse(null))) {
-        matches.add(candidate.csrId());
+      Optional<String> sha = detail(candidate.csrId()).flatMap(UploadProtocol::csrSha256);
+      if (sha.isPresent() && (ref.getCsrSha256() == null || ref.getCsrSha256().equals(sha.get()))) {
+        matches.add(new CasCsrRef(candidate.csrId(), candidate.name(), sha.get()));
       }
     }
     return matches;
@@ -551,6 +548,17 @@ public final class UploadProtocol {
       throws KubeApi.WriteRefused, InterruptedException {
     AliyunCsr r = o.resource();
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
+    UploadIntent intent =
+        new UploadIntent(a.uploadName(), a.csrSha256(), o.inputs().value().csr().publicKeySha256());
+    if (!CasAnnotations.intent(r).equals(Optional.of(intent))) {
+      // The annotation mirrors what is about to be uploaded, so that a status lost while the
+      // result is unknown still says which CSR to look for. Usually the finalizer's write did it.
+      JsonPatch patch = fenceOnVersion(r);
+      annotate(r, patch, Map.of(CasAnnotations.UPLOAD_INTENT, intent.encode()));
+      AliyunCsr annotated = kube.patch(r, patch);
+      listener.written(r, annotated);
+      r = annotated;
+    }
     // The permit first: waiting for the CAS budget never holds a lease.
     if (cycle.permit == null) {
       cycle.permit = gate.acquire();

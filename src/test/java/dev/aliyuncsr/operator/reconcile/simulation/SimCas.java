@@ -50,6 +50,9 @@ final class SimCas {
     boolean mayTouchAsAdopted(Stored csr);
 
     boolean isAdopting();
+
+    /** The caller's upload name, and whether the resource that uploaded {@code csr} is gone. */
+    boolean mayInherit(Stored csr);
   }
 
   enum UploadFault {
@@ -190,7 +193,7 @@ final class SimCas {
   }
 
   private void checkOwnership(String action, Stored s, Caller who) {
-    boolean own = who.uid().equals(s.owner) || who.mayTouchAsAdopted(s);
+    boolean own = who.uid().equals(s.owner) || who.mayTouchAsAdopted(s) || who.mayInherit(s);
     if (!own) {
       violations.add(
           "invariant 2: "
