@@ -234,6 +234,15 @@ public final class AlibabaCasClient implements CasClient {
     return newline < 0 ? message : message.substring(0, newline);
   }
 
+  /**
+   * What an answer with this CAS error code and HTTP status means for the caller (see {@link
+   * CasErrors}); public so that the protocol's simulation sorts its faults exactly as this client
+   * does.
+   */
+  public static Kind kindOf(String code, int httpStatus, boolean createsResource) {
+    return CasErrors.kindOf(code, httpStatus, createsResource);
+  }
+
   /** Sorts SDK exceptions into {@link Kind}s. Package-private for tests. */
   static final class CasErrors {
     private CasErrors() {}

@@ -311,7 +311,11 @@ final class Decider {
     if (adoption.detail().isEmpty()) {
       return new Action.Settle(
           Failures.stalled(
-              Reasons.ADOPTION_NOT_FOUND, "spec.csrId " + wanted + " does not exist in CAS"));
+              Reasons.ADOPTION_NOT_FOUND,
+              "spec.csrId "
+                  + wanted
+                  + " does not exist in CAS"
+                  + (adoption.notFoundCode() == null ? "" : " (" + adoption.notFoundCode() + ")")));
     }
     if (!csr.publicKeySha256().equals(adoption.publicKeySha256().orElse(null))) {
       return new Action.Settle(

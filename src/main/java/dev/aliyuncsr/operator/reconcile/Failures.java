@@ -53,6 +53,21 @@ final class Failures {
     };
   }
 
+  /**
+   * A CAS failure while the resource is being deleted: whatever its kind, the deletion waits and
+   * says how to let go without CAS.
+   */
+  static Outcome ofDeletion(CasException e, Duration backoff) {
+    return Outcome.progressing(
+        Reasons.DELETING,
+        "cannot clean up in CAS yet ("
+            + e.getMessage()
+            + "); retrying in "
+            + seconds(backoff)
+            + ". Set spec.deletionPolicy to Orphan to release the resource and keep its CSRs",
+        backoff);
+  }
+
   /** A state of the protocol that needs a person. */
   static Outcome stalled(String reason, String message) {
     return Outcome.stalled(reason, message, STALLED_RECHECK);

@@ -43,7 +43,11 @@ record Observation(
     Optional<Adoption> adoption) {
 
   /** The CSR named by spec.csrId as CAS describes it; empty detail when CAS does not have it. */
-  record Adoption(long csrId, Optional<CsrDetail> detail, Optional<String> publicKeySha256) {}
+  record Adoption(
+      long csrId,
+      Optional<CsrDetail> detail,
+      Optional<String> publicKeySha256,
+      String notFoundCode) {}
 
   boolean deleting() {
     return resource.isMarkedForDeletion();

@@ -354,9 +354,16 @@ public final class UploadProtocol {
   }
 
   private Observation.Adoption adoption(long csrId) throws CasException {
-    Optional<CsrDetail> detail = detail(csrId);
-    Optional<String> key = detail.flatMap(d -> facts(d).map(CsrFacts::publicKeySha256));
-    return new Observation.Adoption(csrId, detail, key);
+    try {
+      CsrDetail detail = cas.getCsrDetail(csrId);
+      Optional<String> key = facts(detail).map(CsrFacts::publicKeySha256);
+      return new Observation.Adoption(csrId, Optional.of(detail), key, null);
+    } catch (CasException e) {
+      if (e.kind() == CasException.Kind.NOT_FOUND) {
+        return new Observation.Adoption(csrId, Optional.empty(), Optional.empty(), e.code());
+      }
+      throw e;
+    }
   }
 
   private Optional<CsrDetail> detail(long csrId) throws CasException {
@@ -780,7 +787,8 @@ public final class UploadProtocol {
   }
 
   private Outcome failure(AliyunCsr r, CasException e) {
-    return Failures.of(e, backoff.next(r.getMetadata().getUid()));
+    Duration next = backoff.next(r.getMetadata().getUid());
+    return r.isMarkedForDeletion() ? Failures.ofDeletion(e, next) : Failures.of(e, next);
   }
 
   /**

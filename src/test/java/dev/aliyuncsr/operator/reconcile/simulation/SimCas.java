@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.reconcile.simulation;
 
+import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.cloud.CasException.Kind;
@@ -110,7 +111,7 @@ final class SimCas {
         }
         UploadFault fault = faults ? pickUploadFault() : UploadFault.NONE;
         if (fault == UploadFault.THROTTLED) {
-          throw error("UploadCsr", "Throttling.User", 400, Kind.RETRYABLE);
+          throw answer("UploadCsr", "Throttling.User", 400, true);
         }
         if (who.isAdopting()) {
           violations.add("invariant 4: UploadCsr for adopting resource " + who.uid());
@@ -128,8 +129,10 @@ final class SimCas {
         }
         return switch (fault) {
           case LOST_AFTER_STORE -> throw error("UploadCsr", "TransportError", 0, Kind.AMBIGUOUS);
+          // The transparent re-send of a stored request met a 503 (the soak's trace), or the
+          // service failed before storing: the caller cannot tell them apart.
           case RESEND_503_AFTER_STORE, SERVER_ERROR_BEFORE_STORE ->
-              throw error("UploadCsr", "ServiceUnavailable", 503, Kind.AMBIGUOUS);
+              throw answer("UploadCsr", "ServiceUnavailable", 503, true);
           default -> new UploadResult(stored.id, "req-" + stored.id);
         };
       }
@@ -227,8 +230,13 @@ final class SimCas {
 
   private void maybeFail(String action) throws CasException {
     if (faults && random.nextInt(100) < 6) {
-      throw error(action, "ServiceUnavailable", 503, Kind.RETRYABLE);
+      throw answer(action, "ServiceUnavailable", 503, false);
     }
+  }
+
+  /** An error answer from the service, sorted by the real client's rules. */
+  private static CasException answer(String action, String code, int status, boolean creates) {
+    return error(action, code, status, AlibabaCasClient.kindOf(code, status, creates));
   }
 
   private void count(String action) {
