@@ -95,12 +95,14 @@ final class Decider {
     if (o.foreignLease().isPresent()) {
       return waitForLease(o);
     }
-    // The lease this reconcile just took: its pending upload is the one being made now.
+    // The lease this reconcile just took: its pending upload is the one being made now. The
+    // finalizer goes on after the lease and before the call: a status holding a record is then
+    // the only way to a finalizer, so a finalizer without a status means the status was lost.
     if (o.ownLease().isPresent()) {
-      return new Action.Upload();
+      return o.hasFinalizer() ? new Action.Upload() : new Action.AddFinalizer();
     }
     boolean adopting = resource.getSpec().getCsrId() != null;
-    if (!o.hasFinalizer()) {
+    if (!o.hasFinalizer() && adopting) {
       return new Action.AddFinalizer();
     }
     // 4. Uploads whose result is unknown are resolved before anything else happens.

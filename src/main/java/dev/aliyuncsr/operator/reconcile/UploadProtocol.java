@@ -140,7 +140,6 @@ public final class UploadProtocol {
     Validated<SecretInputs.Inputs> inputs;
     UploadLease heldLease;
     CallBudget.Permit permit;
-    boolean finalizerJustAdded;
     boolean refreshed;
     boolean firstReady;
 
@@ -250,8 +249,7 @@ public final class UploadProtocol {
     Optional<AliyunCsr> conflict =
         deleting ? Optional.empty() : peers.earlierWithUploadName(r, uploadName);
     boolean adopting = r.getSpec().getCsrId() != null;
-    boolean recordLost =
-        !adopting && statusLost(status) && !cycle.finalizerJustAdded && hasTraces(r);
+    boolean recordLost = !adopting && statusLost(status) && hasTraces(r);
 
     Map<CasCsrRef, List<CasCsrRef>> found = new LinkedHashMap<>();
     Optional<Observation.Adoption> adoption = Optional.empty();
@@ -519,20 +517,19 @@ public final class UploadProtocol {
     }
     finalizers.add(CasAnnotations.FINALIZER);
     JsonPatch patch = fenceOnVersion(r).add("/metadata/finalizers", finalizers);
-    if (o.inputs() != null && o.inputs().isValid() && r.getSpec().getCsrId() == null) {
-      // The intent, for people and for a restore without status: what would be uploaded, how.
-      CsrFacts csr = o.inputs().value().csr();
+    if (o.ownLease().isPresent() && o.inputs() != null && o.inputs().isValid()) {
+      // The intent, for people and for a restore without status: what is being uploaded, how.
       annotate(
-          r,
-          patch,
-          Map.of(
-              CasAnnotations.UPLOAD_INTENT,
-              new UploadIntent(o.uploadName(), csr.csrSha256(), csr.publicKeySha256()).encode()));
+          r, patch, Map.of(CasAnnotations.UPLOAD_INTENT, intentOf(o, o.ownLease().get()).encode()));
     }
     AliyunCsr written = kube.patch(r, patch);
     listener.written(r, written);
-    cycle.finalizerJustAdded = !hasRecord(r.getStatus()) && !o.recordLost();
     return written;
+  }
+
+  private static UploadIntent intentOf(Observation o, UploadLease lease) {
+    return new UploadIntent(
+        lease.getUploadName(), lease.getCsrSha256(), o.inputs().value().csr().publicKeySha256());
   }
 
   private void removeFinalizer(AliyunCsr r, WriteListener listener) throws KubeApi.WriteRefused {
@@ -555,17 +552,6 @@ public final class UploadProtocol {
       throws KubeApi.WriteRefused, InterruptedException {
     AliyunCsr r = o.resource();
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
-    UploadIntent intent =
-        new UploadIntent(a.uploadName(), a.csrSha256(), o.inputs().value().csr().publicKeySha256());
-    if (!CasAnnotations.intent(r).equals(Optional.of(intent))) {
-      // The annotation mirrors what is about to be uploaded, so that a status lost while the
-      // result is unknown still says which CSR to look for. Usually the finalizer's write did it.
-      JsonPatch patch = fenceOnVersion(r);
-      annotate(r, patch, Map.of(CasAnnotations.UPLOAD_INTENT, intent.encode()));
-      AliyunCsr annotated = kube.patch(r, patch);
-      listener.written(r, annotated);
-      r = annotated;
-    }
     // The permit first: waiting for the CAS budget never holds a lease.
     if (cycle.permit == null) {
       cycle.permit = gate.acquire();
@@ -596,7 +582,6 @@ public final class UploadProtocol {
             fenceOnVersion(r),
             listener);
     cycle.heldLease = lease;
-    cycle.finalizerJustAdded = false; // from here on CAS may hold an upload of this reconcile
     return Step.next(written);
   }
 
@@ -604,6 +589,16 @@ public final class UploadProtocol {
       throws KubeApi.WriteRefused, InterruptedException {
     AliyunCsr r = o.resource();
     UploadLease lease = o.ownLease().orElseThrow();
+    UploadIntent intent = intentOf(o, lease);
+    if (!CasAnnotations.intent(r).equals(Optional.of(intent))) {
+      // The annotation mirrors what is about to be uploaded, so that a status lost while the
+      // result is unknown still says which CSR to look for. The finalizer's write usually did it.
+      JsonPatch patch = fenceOnVersion(r);
+      annotate(r, patch, Map.of(CasAnnotations.UPLOAD_INTENT, intent.encode()));
+      AliyunCsr annotated = kube.patch(r, patch);
+      listener.written(r, annotated);
+      return Step.next(annotated);
+    }
     crashPoints.reach(CrashPoints.Point.AFTER_INTENT);
     CsrFacts csr = o.inputs().value().csr();
     Optional<PrivateKeyFacts> key = o.inputs().value().key();
@@ -612,8 +607,11 @@ public final class UploadProtocol {
     next.setLease(null);
     cycle.heldLease = null;
     Instant now = clock.instant();
-    if (now.plus(settings.maxCallTime()).isAfter(Instant.parse(lease.getExpiresAt()))) {
-      // Too little of the lease is left to be sure the call ends inside it: give it back.
+    boolean sameCsr = csr.csrSha256().equals(lease.getCsrSha256());
+    if (!sameCsr || now.plus(settings.maxCallTime()).isAfter(Instant.parse(lease.getExpiresAt()))) {
+      // The Secret changed since the lease was taken (the lease and its pending upload name the
+      // CSR that is sent), or too little of the lease is left to be sure the call ends inside
+      // it: nothing was sent, so give the lease back and decide again.
       removePending(next, pending);
       cycle.releasePermit();
       return Step.next(writeStatus(r, next, Optional.empty(), fenceOnLease(lease), listener));
