@@ -102,9 +102,6 @@ final class Decider {
       return o.hasFinalizer() ? new Action.Upload() : new Action.AddFinalizer();
     }
     boolean adopting = resource.getSpec().getCsrId() != null;
-    if (!o.hasFinalizer() && adopting) {
-      return new Action.AddFinalizer();
-    }
     // 4. Uploads whose result is unknown are resolved before anything else happens.
     List<CasCsrRef> unresolved = unresolved(o, record);
     if (!unresolved.isEmpty()) {
@@ -340,6 +337,10 @@ final class Decider {
     AliyunCsrStatus next = StatusBuilder.copyRecord(record);
     if (next.getCsrId() != null) {
       supersede(next, current(next), policy(o.resource()));
+    }
+    if (!o.hasFinalizer()) {
+      // Bound from here on: deleting the resource may delete the adopted CSR.
+      return new Action.AddFinalizer();
     }
     var detail = adoption.detail().get();
     next.setLease(null);

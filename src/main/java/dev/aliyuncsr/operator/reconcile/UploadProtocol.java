@@ -141,6 +141,20 @@ public final class UploadProtocol {
     UploadLease heldLease;
     CallBudget.Permit permit;
     boolean refreshed;
+
+    /**
+     * What CAS said in this reconcile, kept until this reconcile changes CAS or the object moves
+     * under it: deciding again after its own metadata write asks CAS nothing new.
+     */
+    final Map<CasCsrRef, List<CasCsrRef>> lookups = new LinkedHashMap<>();
+
+    Observation.Adoption adoption;
+
+    void forgetCas() {
+      lookups.clear();
+      adoption = null;
+    }
+
     boolean firstReady;
 
     void releasePermit() {
@@ -275,14 +289,21 @@ public final class UploadProtocol {
             && (deleting || (in.isValid() && conflict.isEmpty()));
     if (mayAskCas) {
       for (CasCsrRef ref : Decider.lookupsNeeded(r, status, false, uploadName, sha)) {
-        List<CasCsrRef> ids = lookUp(ref, r);
+        List<CasCsrRef> ids = cycle.lookups.get(ref);
+        if (ids == null) {
+          ids = lookUp(ref, r);
+          cycle.lookups.put(ref, ids);
+        }
         log.debug("{}: looked up {} in CAS: {}", key(r), ref, ids);
         found.put(ref, ids);
       }
       if (!deleting
           && adopting
           && (status == null || !r.getSpec().getCsrId().equals(status.getCsrId()))) {
-        adoption = Optional.of(adoption(r.getSpec().getCsrId()));
+        if (cycle.adoption == null || cycle.adoption.csrId() != r.getSpec().getCsrId()) {
+          cycle.adoption = adoption(r.getSpec().getCsrId());
+        }
+        adoption = Optional.of(cycle.adoption);
       }
     }
     return new Observation(
@@ -478,9 +499,11 @@ public final class UploadProtocol {
         return Step.next(written);
       }
       if (action instanceof Action.DeleteCsr a) {
+        cycle.forgetCas();
         return deleteCsr(o, a, listener);
       }
       if (action instanceof Action.SendKey a) {
+        cycle.forgetCas();
         return sendKey(o, a, cycle, listener);
       }
       if (action instanceof Action.WriteAnnotations) {
@@ -492,6 +515,7 @@ public final class UploadProtocol {
       cycle.releasePermit();
       // Someone else wrote, perhaps on newer Secrets than ours: read those again too.
       cycle.inputs = null;
+      cycle.forgetCas();
       // A fence did not hold (the object moved under us), or it is gone: read it again.
       Optional<AliyunCsr> fresh = e.gone() ? Optional.empty() : freshCopy(r);
       return fresh.isEmpty() ? Step.end(released()) : Step.next(fresh.get());
@@ -621,6 +645,7 @@ public final class UploadProtocol {
     }
     CasClient.UploadResult result;
     try {
+      cycle.forgetCas();
       result = uploads.uploadCsr(lease.getUploadName(), csr.pem(), key.map(PrivateKeyFacts::pem));
     } catch (CasException e) {
       cycle.releasePermit();

@@ -219,9 +219,17 @@ class ExactlyOnceIT {
       awaitReason(ns, "stuck", "Deleting");
       assertThat(harness.get(ns, "stuck")).isNotNull();
 
-      AliyunCsr current = harness.get(ns, "stuck");
-      current.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
-      harness.client.resource(current).update();
+      // As the README says, with a patch: the operator keeps writing status meanwhile, so an
+      // update of a copy read a moment ago can meet a newer resourceVersion.
+      harness
+          .client
+          .resources(AliyunCsr.class)
+          .inNamespace(ns)
+          .withName("stuck")
+          .patch(
+              io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+              "{\"spec\":{\"deletionPolicy\":\"Orphan\"}}");
       await().atMost(OperatorHarness.timeout()).until(() -> harness.get(ns, "stuck") == null);
       assertThat(harness.emulator.csr(csrId)).isPresent();
     } finally {
