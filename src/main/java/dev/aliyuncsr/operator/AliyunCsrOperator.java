@@ -124,7 +124,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     new FabricKubeApi(client),
                     new BudgetedCasClient(metered, budget),
                     metered,
-                    budget::acquire,
+                    budget::acquireSlot,
                     new SecretInputs(client)::load,
                     peers,
                     events,

@@ -38,21 +38,51 @@ public final class CallBudget {
 
   /** Waits for a slot in the rate and a free concurrency slot. */
   public Permit acquire() throws InterruptedException {
-    inFlight.acquire();
+    Slot slot = acquireSlot();
     try {
-      long wait = reserve();
-      if (wait > 0) {
-        // Rate limiting, not synchronisation: the caller must not call before its slot.
-        LockSupport.parkNanos(wait);
-        if (Thread.interrupted()) {
-          throw new InterruptedException();
-        }
-      }
+      slot.awaitRate();
     } catch (InterruptedException | RuntimeException e) {
-      inFlight.release();
+      slot.close();
       throw e;
     }
-    return inFlight::release;
+    return slot;
+  }
+
+  /**
+   * A concurrency slot held for a call that is made a little later: the call waits for its place in
+   * the rate ({@link #awaitRate}) just before it goes, because the service counts calls when they
+   * arrive, not when their slot was taken.
+   */
+  public interface Slot extends Permit {
+    void awaitRate() throws InterruptedException;
+  }
+
+  /** Waits for a free concurrency slot only. */
+  public Slot acquireSlot() throws InterruptedException {
+    inFlight.acquire();
+    return new Slot() {
+      private boolean closed;
+
+      @Override
+      public void awaitRate() throws InterruptedException {
+        long wait = reserve();
+        if (wait > 0) {
+          // Rate limiting, not synchronisation: the caller must not call before its slot.
+          LockSupport.parkNanos(wait);
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+        }
+      }
+
+      @Override
+      public synchronized void close() {
+        if (!closed) {
+          closed = true;
+          inFlight.release();
+        }
+      }
+    };
   }
 
   private synchronized long reserve() {

@@ -66,9 +66,12 @@ public final class UploadProtocol {
     Validated<SecretInputs.Inputs> load(AliyunCsr resource);
   }
 
-  /** The CAS call budget: a permit is taken before the upload lease is written. */
+  /**
+   * The CAS call budget: a concurrency slot is taken before the upload lease is written, and the
+   * call waits for its place in the rate just before it goes.
+   */
   public interface UploadGate {
-    CallBudget.Permit acquire() throws InterruptedException;
+    CallBudget.Slot acquire() throws InterruptedException;
   }
 
   /** Told of every object this protocol wrote, so a cache can show it before its watch event. */
@@ -139,7 +142,7 @@ public final class UploadProtocol {
   private static final class Cycle {
     Validated<SecretInputs.Inputs> inputs;
     UploadLease heldLease;
-    CallBudget.Permit permit;
+    CallBudget.Slot permit;
     boolean refreshed;
 
     /**
@@ -630,6 +633,10 @@ public final class UploadProtocol {
     AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
     next.setLease(null);
     cycle.heldLease = null;
+    if (cycle.permit == null) {
+      cycle.permit = gate.acquire();
+    }
+    cycle.permit.awaitRate();
     Instant now = clock.instant();
     boolean sameCsr = csr.csrSha256().equals(lease.getCsrSha256());
     if (!sameCsr || now.plus(settings.maxCallTime()).isAfter(Instant.parse(lease.getExpiresAt()))) {
@@ -639,9 +646,6 @@ public final class UploadProtocol {
       removePending(next, pending);
       cycle.releasePermit();
       return Step.next(writeStatus(r, next, Optional.empty(), fenceOnLease(lease), listener));
-    }
-    if (cycle.permit == null) {
-      cycle.permit = gate.acquire();
     }
     CasClient.UploadResult result;
     try {

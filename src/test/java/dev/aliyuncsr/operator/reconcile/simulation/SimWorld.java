@@ -689,7 +689,15 @@ final class SimWorld {
           cas.client(scheduler, this::caller),
           () -> {
             scheduler.yieldNow();
-            return () -> {};
+            return new dev.aliyuncsr.operator.cloud.CallBudget.Slot() {
+              @Override
+              public void awaitRate() {
+                scheduler.yieldNow(); // the wait for the rate: time may pass, the process may die
+              }
+
+              @Override
+              public void close() {}
+            };
           },
           this::inputs,
           peers(),
