@@ -170,7 +170,7 @@ class ExactlyOnceProtocolIT {
             "LEADER_ELECTION", "false",
             "POD_NAME", pod,
             "HTTP_PORT", "0",
-            "CAS_QPS", "3",
+            "CAS_QPS", "2",
             "CAS_CONNECT_TIMEOUT", "2s",
             "CAS_READ_TIMEOUT", "3s"),
         Path.of("target", "exactly-once-logs", ns + "-" + pod + ".log"));
@@ -290,6 +290,53 @@ class ExactlyOnceProtocolIT {
     assertUntouched(csrIdVictim);
   }
 
+  @Test
+  void aForgedCsrIdAnnotationOnAResourceWhoseStatusWasLostIsNotClaimed() {
+    String ns = harness.newNamespace();
+    var foreign = TestPki.rsaCsr(2048, "foreign-c.example.com");
+    StoredCsr victim = harness.emulator.putCsr("foreign_c_" + suffix(ns), foreign.csrPem(), null);
+    var pki = TestPki.rsaCsr(2048, "lostmine.example.com");
+    harness.secret(ns, "tls", Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()));
+    harness.create(aliyunCsr(ns, "lostmine", "tls", "tls"));
+    long own = awaitReady(ns, "lostmine").getStatus().getCsrId();
+    Calls before = Calls.now();
+
+    // The status is gone and the annotation, the only record left, names someone else's CSR.
+    var resource = harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("lostmine");
+    resource.edit(
+        r -> {
+          r.getMetadata()
+              .getAnnotations()
+              .put(CasAnnotations.CSR_ID, Long.toString(victim.csrId()));
+          r.getMetadata()
+              .getAnnotations()
+              .put(CasAnnotations.SUPERSEDED_CSR_IDS, Long.toString(victim.csrId()));
+          return r;
+        });
+    resource.editStatus(
+        r -> {
+          r.setStatus(new AliyunCsrStatus());
+          return r;
+        });
+    harness.restartOperator();
+    AliyunCsr rebuilt =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> harness.get(ns, "lostmine"),
+                r ->
+                    AliyunCsrIT.isReady(r)
+                        && Long.toString(own).equals(annotation(r, CasAnnotations.CSR_ID))
+                        && Boolean.TRUE.equals(r.getStatus().getPrivateKeyUploaded()));
+    Calls after = Calls.now();
+    System.out.printf("forged annotation, status lost: CAS calls %s%n", after.minus(before));
+    assertThat(rebuilt.getStatus().getCsrId()).isEqualTo(own);
+    assertThat(after.delta(before, "UploadCsr")).isZero();
+    assertThat(after.delta(before, "UpdateCsr")).isZero();
+    assertThat(after.delta(before, "DeleteCsr")).isZero();
+    assertUntouched(victim);
+  }
+
   private static void assertUntouched(StoredCsr foreign) {
     Optional<StoredCsr> now = harness.emulator.csr(foreign.csrId());
     assertThat(now).as("foreign CsrId %d", foreign.csrId()).isPresent();
@@ -356,6 +403,42 @@ class ExactlyOnceProtocolIT {
     assertThat(storedFor(uploadName)).as("CSRs of this resource left in CAS").isEmpty();
     assertThat(after.delta(before, "UploadCsr")).isEqualTo(2);
     assertThat(after.delta(before, "DeleteCsr", CasEmulator.OK)).isEqualTo(2);
+  }
+
+  @Test
+  void aResourceDeletedWhileItsLostUploadIsUnresolvedFindsAndDeletesThatUpload() {
+    String ns = harness.newNamespace();
+    var pki = TestPki.rsaCsr(2048, "gone.example.com");
+    harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
+    Calls before = Calls.now();
+    harness.emulator.denyAction(OperatorHarness.ACCESS_KEY_ID, "ListCsr");
+    harness.emulator.loseNextResponses("UploadCsr", 1);
+    harness.create(aliyunCsr(ns, "gone", "csr", null));
+    AliyunCsr unresolved =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> harness.get(ns, "gone"),
+                r ->
+                    r.getStatus() != null
+                        && !list(r.getStatus().getPendingUploads()).isEmpty()
+                        && Calls.now().delta(before, "ListCsr", "Forbidden.RAM") > 0);
+    String uploadName = unresolved.getStatus().getPendingUploads().get(0).getUploadName();
+    assertThat(storedFor(uploadName)).as("the lost upload was stored").hasSize(1);
+
+    // Deleted before anything is known: the deletion waits for the lookup, it does not forget.
+    harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("gone").delete();
+    AliyunCsr deleting = awaitReason(ns, "gone", "Deleting");
+    assertThat(deleting.getMetadata().getFinalizers()).contains(CasAnnotations.FINALIZER);
+    assertThat(storedFor(uploadName)).hasSize(1);
+
+    harness.emulator.allowAction(OperatorHarness.ACCESS_KEY_ID, "ListCsr");
+    await().atMost(WAIT).until(() -> harness.get(ns, "gone") == null);
+    Calls after = Calls.now();
+    System.out.printf("deleted while unresolved: CAS calls %s%n", after.minus(before));
+    assertThat(storedFor(uploadName)).as("CSRs of this resource left in CAS").isEmpty();
+    assertThat(after.delta(before, "UploadCsr")).isEqualTo(1);
+    assertThat(after.delta(before, "DeleteCsr", CasEmulator.OK)).isEqualTo(1);
   }
 
   // ---- 6. kubectl replace without the operator's metadata --------------------------------------
