@@ -14,7 +14,6 @@ import com.aliyun.tea.TeaUnretryableException;
 import com.aliyun.teaopenapi.models.Config;
 import com.aliyun.teautil.models.RuntimeOptions;
 import dev.aliyuncsr.operator.cloud.CasException.Kind;
-import dev.aliyuncsr.operator.config.CasSettings;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;

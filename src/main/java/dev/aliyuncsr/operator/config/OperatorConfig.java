@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.config;
 
+import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.reconcile.CrashPoints;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;

@@ -9,7 +9,7 @@ import dev.aliyuncsr.operator.api.AliyunCsrStatus;
 import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.CasClient;
-import dev.aliyuncsr.operator.config.CasSettings;
+import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;

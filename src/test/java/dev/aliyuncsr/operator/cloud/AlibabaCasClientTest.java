@@ -8,7 +8,6 @@ import com.aliyun.cas20200407.models.UploadCsrRequest;
 import com.aliyun.tea.TeaException;
 import com.aliyun.teaopenapi.models.Config;
 import dev.aliyuncsr.operator.api.Reasons;
-import dev.aliyuncsr.operator.config.CasSettings;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;

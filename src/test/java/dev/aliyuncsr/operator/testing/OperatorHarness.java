@@ -8,7 +8,7 @@ import dev.aliyuncsr.operator.api.SecretKeyRef;
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
-import dev.aliyuncsr.operator.config.CasSettings;
+import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;

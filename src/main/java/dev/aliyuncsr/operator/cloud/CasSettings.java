@@ -1,4 +1,4 @@
-package dev.aliyuncsr.operator.config;
+package dev.aliyuncsr.operator.cloud;
 
 import java.time.Duration;
 
