@@ -140,6 +140,8 @@ public final class AliyunCsrOperator implements AutoCloseable {
           // The reconciler handles its finalizer itself: it is added in the intent's update, not
           // in a separate write before the first reconcile, and removed after cleanup.
           o.withTriggerReconcilerOnAllEvents(true)
+              .withGenerationAware(false)
+              .withOnUpdateFilter(reconciler::acceptUpdate)
               .withInformerListLimit(AliyunCsrReconciler.LIST_PAGE)
               .withReconciliationMaxInterval(config.resyncInterval())
               // Kubernetes API errors only: CAS failures are rescheduled by the reconciler.
