@@ -268,14 +268,18 @@ final class Decider {
                 csr,
                 false,
                 StatusBuilder.rfc3339(o.now())));
+        String message =
+            "Recovered the earlier upload of CSR "
+                + found.getUploadName()
+                + " as CsrId "
+                + found.getCsrId();
+        // Ready only once CAS is known to hold the key too: it is checked, and sent, next.
         outcome =
             Optional.of(
-                Outcome.ready(
-                    Reasons.RECOVERED,
-                    "Recovered the earlier upload of CSR "
-                        + found.getUploadName()
-                        + " as CsrId "
-                        + found.getCsrId()));
+                o.inputs().value().key().isPresent()
+                    ? Outcome.progressing(
+                        Reasons.RECOVERED, message + "; checking that CAS holds its key", null)
+                    : Outcome.ready(Reasons.RECOVERED, message));
       } else if (!next.getCsrId().equals(found.getCsrId())) {
         supersede(next, found, policy);
       }
@@ -388,8 +392,8 @@ final class Decider {
         o.resource()
             .getStatus()
             .condition(StatusBuilder.READY)
-            .filter(c -> "True".equals(c.getStatus()))
             .map(c -> c.getReason())
+            .filter(r -> r.equals(Reasons.RECOVERED) || r.equals(Reasons.UPLOADED))
             .orElse(adopted ? Reasons.ADOPTED : Reasons.UPLOADED);
     return new Action.Settle(Outcome.ready(reason, readyMessage(reason, record)));
   }

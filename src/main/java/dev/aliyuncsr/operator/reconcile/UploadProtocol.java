@@ -945,11 +945,12 @@ public final class UploadProtocol {
     next.setPendingUploads(pending.isEmpty() ? null : pending);
   }
 
+  /** How the current CSR came to be (Uploaded, Recovered), as the Ready condition says. */
   private static String readyReason(AliyunCsr r) {
     return r.getStatus()
         .condition(StatusBuilder.READY)
-        .filter(c -> "True".equals(c.getStatus()))
         .map(CsrCondition::getReason)
+        .filter(reason -> reason.equals(Reasons.RECOVERED) || reason.equals(Reasons.ADOPTED))
         .orElse(Reasons.UPLOADED);
   }
 
