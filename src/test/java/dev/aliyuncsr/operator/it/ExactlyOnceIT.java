@@ -9,14 +9,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
-import dev.aliyuncsr.operator.api.AliyunCsrStatus;
 import dev.aliyuncsr.operator.api.DeletionPolicy;
 import dev.aliyuncsr.operator.api.SecretKeyRef;
 import dev.aliyuncsr.operator.emulator.StoredCsr;
 import dev.aliyuncsr.operator.reconcile.CasAnnotations;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -97,39 +95,6 @@ class ExactlyOnceIT {
     AliyunCsr ready = awaitReady(ns, "busy");
     assertThat(storedFor(ready.getStatus().getUploadName())).hasSize(1);
     assertThat(harness.emulator.calls("UploadCsr", "Throttling.User")).isGreaterThanOrEqualTo(1);
-  }
-
-  @Test
-  void statusWipedIsRebuiltWithoutAnotherUpload() {
-    String ns = harness.newNamespace();
-    var pki = TestPki.rsaCsr(2048, "wiped.example.com");
-    harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
-    harness.create(aliyunCsr(ns, "wiped", "csr", null));
-    AliyunCsr ready = awaitReady(ns, "wiped");
-    long csrId = ready.getStatus().getCsrId();
-    int uploads = harness.emulator.calls("UploadCsr");
-
-    // Replace the status with an empty one, as a restore without status would leave it.
-    AliyunCsr wipe = new AliyunCsr();
-    wipe.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("wiped").build());
-    wipe.setStatus(new AliyunCsrStatus());
-    wipe.getStatus().setConditions(java.util.List.of());
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("wiped")
-        .editStatus(
-            r -> {
-              r.setStatus(new AliyunCsrStatus());
-              return r;
-            });
-    // Restart so the cached object is re-read; the rebuilt status comes from the annotation.
-    harness.restartOperator();
-    AliyunCsr rebuilt = awaitReady(ns, "wiped");
-    assertThat(rebuilt.getStatus().getCsrId()).isEqualTo(csrId);
-    assertThat(rebuilt.getStatus().getCommonName()).isEqualTo("wiped.example.com");
-    assertThat(harness.emulator.calls("UploadCsr")).isEqualTo(uploads);
   }
 
   @Test
