@@ -102,9 +102,10 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
    * or annotations taken off by a replace, a status lost in a restore, an edit of the mirror
    * annotations. Used with generation-aware processing off.
    */
-  public boolean acceptUpdate(AliyunCsr before, AliyunCsr after) {
-    String uid = after.getMetadata().getUid();
-    return !Objects.equals(ownWrites.get(uid), after.getMetadata().getResourceVersion());
+  public boolean acceptUpdate(AliyunCsr updated, AliyunCsr previous) {
+    // JOSDK passes the new object first (ControllerEventSource.isAcceptedByFilters).
+    String uid = updated.getMetadata().getUid();
+    return !Objects.equals(ownWrites.get(uid), updated.getMetadata().getResourceVersion());
   }
 
   /** {@link Peers} from the informer cache, by index: no scan of every resource. */

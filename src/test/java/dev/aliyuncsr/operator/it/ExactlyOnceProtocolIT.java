@@ -751,7 +751,9 @@ class ExactlyOnceProtocolIT {
           .withName(r.getMetadata().getName())
           .edit(
               x -> {
-                x.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                if (x.getSpec() != null) {
+                  x.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                }
                 x.getMetadata().setFinalizers(List.of());
                 return x;
               });
