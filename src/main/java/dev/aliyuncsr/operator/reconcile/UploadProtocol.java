@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,7 +305,7 @@ public final class UploadProtocol {
           && adopting
           && (status == null || !r.getSpec().getCsrId().equals(status.getCsrId()))) {
         if (cycle.adoption == null || cycle.adoption.csrId() != r.getSpec().getCsrId()) {
-          cycle.adoption = adoption(r.getSpec().getCsrId());
+          cycle.adoption = recentAdoptionCheck(r, in.value().csr(), now);
         }
         adoption = Optional.of(cycle.adoption);
       }
@@ -374,6 +375,38 @@ public final class UploadProtocol {
     }
     return matches;
   }
+
+  /**
+   * A refused adoption, remembered for a short while by resource, spec.csrId and the Secret's
+   * public key: the echoes of the refusal's own status write (which can reach the reconciler before
+   * this process knows the write's resourceVersion) ask CAS nothing new. A change of either input
+   * asks again at once.
+   */
+  private Observation.Adoption recentAdoptionCheck(AliyunCsr r, CsrFacts csr, Instant now)
+      throws CasException {
+    String key =
+        r.getMetadata().getUid() + "/" + r.getSpec().getCsrId() + "/" + csr.publicKeySha256();
+    refusedAdoptions.values().removeIf(seen -> seen.at().plus(ADOPTION_MEMORY).isBefore(now));
+    RefusedAdoption seen = refusedAdoptions.get(key);
+    if (seen != null) {
+      return seen.adoption();
+    }
+    Observation.Adoption checked = adoption(r.getSpec().getCsrId());
+    boolean accepted =
+        checked.detail().isPresent()
+            && csr.publicKeySha256().equals(checked.publicKeySha256().orElse(null));
+    if (!accepted) {
+      refusedAdoptions.put(key, new RefusedAdoption(checked, now));
+    }
+    return checked;
+  }
+
+  private record RefusedAdoption(Observation.Adoption adoption, Instant at) {}
+
+  /** How long a refused adoption is taken as CAS's answer without asking again. */
+  static final Duration ADOPTION_MEMORY = Duration.ofSeconds(30);
+
+  private final Map<String, RefusedAdoption> refusedAdoptions = new ConcurrentHashMap<>();
 
   private Observation.Adoption adoption(long csrId) throws CasException {
     try {

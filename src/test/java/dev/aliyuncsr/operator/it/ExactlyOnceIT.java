@@ -129,17 +129,14 @@ class ExactlyOnceIT {
     assertThat(ready.getMetadata().getFinalizers()).containsExactly(CasAnnotations.FINALIZER);
     long csrId = ready.getStatus().getCsrId();
 
-    // Removed by hand (say, by a careless script): the next reconcile adds it back, uploading
-    // nothing. A metadata-only change does not trigger one (JOSDK filters on generation), so the
-    // test makes a spec change; without one, the periodic resync (RESYNC_INTERVAL) does it.
+    // Removed by hand (say, by a careless script): the metadata-only change reaches the
+    // reconciler (generation filtering is off), which adds it back, uploading nothing.
     int uploads = harness.emulator.calls("UploadCsr");
     edit(ns, "fin", r -> r.getMetadata().setFinalizers(java.util.List.of()));
-    edit(ns, "fin", r -> r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan));
     await()
         .atMost(OperatorHarness.timeout())
         .until(() -> harness.get(ns, "fin").hasFinalizer(CasAnnotations.FINALIZER));
     assertThat(harness.emulator.calls("UploadCsr")).isEqualTo(uploads);
-    edit(ns, "fin", r -> r.getSpec().setDeletionPolicy(DeletionPolicy.Delete));
 
     // The finalizer still guards the CSR: deleting the object deletes it from CAS.
     harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("fin").delete();
