@@ -141,7 +141,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
           // in a separate write before the first reconcile, and removed after cleanup.
           o.withTriggerReconcilerOnAllEvents(true)
               .withGenerationAware(false)
-              .withOnUpdateFilter(reconciler::acceptUpdate)
+              .withOnUpdateFilter(AliyunCsrReconciler::acceptUpdate)
               .withInformerListLimit(AliyunCsrReconciler.LIST_PAGE)
               .withReconciliationMaxInterval(config.resyncInterval())
               // Kubernetes API errors only: CAS failures are rescheduled by the reconciler.

@@ -20,12 +20,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -50,9 +48,6 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   private final RetryBackoff backoff;
   private volatile IndexerResourceCache<AliyunCsr> cache;
 
-  /** The resourceVersion of this process's last write of each resource (by UID). */
-  private final Map<String, String> ownWrites = new ConcurrentHashMap<>();
-
   public AliyunCsrReconciler(
       Function<Peers, UploadProtocol> protocol, RetryBackoff backoff, OperatorMetrics metrics) {
     this.protocol = protocol.apply(new CachePeers());
@@ -71,10 +66,8 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     UploadProtocol.Result result =
         protocol.reconcile(
             resource,
-            (before, after) -> {
-              ownWrites.put(uid, after.getMetadata().getResourceVersion());
-              source.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before);
-            });
+            (before, after) ->
+                source.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before));
     if (result.gone()) {
       forget(uid);
       return UpdateControl.noUpdate();
@@ -93,19 +86,31 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   private void forget(String uid) {
     backoff.reset(uid);
     metrics.forget(uid);
-    ownWrites.remove(uid);
   }
 
   /**
-   * Which updates reach the reconciler: every one but the echo of this process's own last write.
-   * JOSDK's generation filter would also drop what matters here without a spec change: a finalizer
-   * or annotations taken off by a replace, a status lost in a restore, an edit of the mirror
-   * annotations. Used with generation-aware processing off.
+   * Which updates reach the reconciler: a change of spec or of metadata (a finalizer or annotations
+   * taken off by a replace, an edit of the mirror annotations, a deletion), or a status that was
+   * lost; not a status write alone, which is what this operator's own writes are (and another
+   * process's lease). JOSDK's generation filter, switched off, would drop the metadata changes too.
+   * JOSDK passes the new object first (ControllerEventSource.isAcceptedByFilters).
    */
-  public boolean acceptUpdate(AliyunCsr updated, AliyunCsr previous) {
-    // JOSDK passes the new object first (ControllerEventSource.isAcceptedByFilters).
-    String uid = updated.getMetadata().getUid();
-    return !Objects.equals(ownWrites.get(uid), updated.getMetadata().getResourceVersion());
+  public static boolean acceptUpdate(AliyunCsr updated, AliyunCsr previous) {
+    if (previous == null) {
+      return true;
+    }
+    var now = updated.getMetadata();
+    var before = previous.getMetadata();
+    boolean statusLost =
+        (updated.getStatus() == null || updated.getStatus().getObservedGeneration() == null)
+            && previous.getStatus() != null
+            && previous.getStatus().getObservedGeneration() != null;
+    return !Objects.equals(now.getGeneration(), before.getGeneration())
+        || !Objects.equals(now.getAnnotations(), before.getAnnotations())
+        || !Objects.equals(now.getFinalizers(), before.getFinalizers())
+        || !Objects.equals(now.getLabels(), before.getLabels())
+        || !Objects.equals(now.getDeletionTimestamp(), before.getDeletionTimestamp())
+        || statusLost;
   }
 
   /** {@link Peers} from the informer cache, by index: no scan of every resource. */

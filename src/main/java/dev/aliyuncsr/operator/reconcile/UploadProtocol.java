@@ -173,13 +173,17 @@ public final class UploadProtocol {
   public Result reconcile(AliyunCsr cached, WriteListener listener) {
     Cycle cycle = new Cycle();
     AliyunCsr current = cached;
+    Optional<Result> held = held(cached, cycle);
+    if (held.isPresent()) {
+      return held.get();
+    }
     try {
       for (int step = 0; step < MAX_STEPS; step++) {
         Observation observation;
         try {
           observation = observe(current, cycle);
         } catch (CasException e) {
-          return settle(current, failure(current, e), cycle, listener);
+          return settle(current, failure(current, e, cycle), cycle, listener);
         }
         if (observation == null) {
           Optional<AliyunCsr> fresh = freshCopy(current);
@@ -557,7 +561,7 @@ public final class UploadProtocol {
       return fresh.isEmpty() ? Step.end(released()) : Step.next(fresh.get());
     } catch (CasException e) {
       cycle.releasePermit();
-      return Step.end(settle(r, failure(r, e), cycle, listener));
+      return Step.end(settle(r, failure(r, e, cycle), cycle, listener));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Step.end(
@@ -599,6 +603,7 @@ public final class UploadProtocol {
         kube.patch(r, new JsonPatch().test(path, CasAnnotations.FINALIZER).remove(path));
     listener.written(r, written);
     backoff.reset(r.getMetadata().getUid());
+    holds.remove(r.getMetadata().getUid());
     log.info(
         "{} released ({}): {}",
         key(r),
@@ -690,7 +695,7 @@ public final class UploadProtocol {
         // Refused before anything was done (CasErrors): nothing was stored.
         removePending(next, pending);
       }
-      Outcome outcome = failure(r, e);
+      Outcome outcome = failure(r, e, cycle);
       writeStatus(r, next, Optional.of(outcome), fenceOnLease(lease), listener);
       return Step.end(new Result(outcome, false, false));
     }
@@ -708,6 +713,7 @@ public final class UploadProtocol {
             key.isPresent(),
             StatusBuilder.rfc3339(clock.instant())));
     backoff.reset(r.getMetadata().getUid());
+    holds.remove(r.getMetadata().getUid());
     cycle.firstReady = true;
     AliyunCsr written =
         writeStatus(
@@ -846,9 +852,54 @@ public final class UploadProtocol {
     return new Result(Outcome.progressing(Reasons.DELETING, "released", null), false, true);
   }
 
-  private Outcome failure(AliyunCsr r, CasException e) {
+  private Outcome failure(AliyunCsr r, CasException e, Cycle cycle) {
     Duration next = backoff.next(r.getMetadata().getUid());
-    return r.isMarkedForDeletion() ? Failures.ofDeletion(e, next) : Failures.of(e, next);
+    Outcome outcome = r.isMarkedForDeletion() ? Failures.ofDeletion(e, next) : Failures.of(e, next);
+    Duration wait = outcome.requeueAfter().orElse(next);
+    holds.put(
+        r.getMetadata().getUid(),
+        new Hold(clock.instant().plus(wait), generation(r), inputsHash(cycle), outcome));
+    return outcome;
+  }
+
+  /**
+   * A failed CAS call is not made again before its backoff ends, whatever event comes meanwhile
+   * (the echo of the failure's own write, say), unless the spec, the Secret's CSR or the deletion
+   * state changed: those are worth a new try at once.
+   */
+  private record Hold(Instant until, long generation, String inputs, Outcome outcome) {}
+
+  private final Map<String, Hold> holds = new ConcurrentHashMap<>();
+
+  private Optional<Result> held(AliyunCsr r, Cycle cycle) {
+    Hold hold = holds.get(r.getMetadata().getUid());
+    if (hold == null || r.isMarkedForDeletion() || r.getSpec() == null) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    if (!now.isBefore(hold.until())) {
+      holds.remove(r.getMetadata().getUid());
+      return Optional.empty();
+    }
+    cycle.inputs = inputs.load(r);
+    if (hold.generation() != generation(r) || !Objects.equals(hold.inputs(), inputsHash(cycle))) {
+      holds.remove(r.getMetadata().getUid());
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Result(hold.outcome().withRequeue(Duration.between(now, hold.until())), false, false));
+  }
+
+  private static String inputsHash(Cycle cycle) {
+    return cycle == null || cycle.inputs == null || !cycle.inputs.isValid()
+        ? "invalid"
+        : cycle.inputs.value().csr().csrSha256()
+            + cycle.inputs.value().key().map(k -> "+key").orElse("");
+  }
+
+  private static long generation(AliyunCsr r) {
+    Long g = r.getMetadata().getGeneration();
+    return g == null ? 0 : g;
   }
 
   /**
