@@ -64,7 +64,7 @@ public final class Soak {
       emulator.setLostResponseRate("UploadCsr", 0.05);
       // The trace of the soak that once made a duplicate: stored, the answer lost on a pooled
       // keep-alive connection, and a transparent re-send answered 503. The operator's transport
-      // no longer re-sends, so this shows up only as the "Resent" count staying at zero.
+      // no longer re-sends; a re-send would be counted among UploadCsr's ServiceUnavailable.
       emulator.answerResendsOfLostRequestsWith(503, "ServiceUnavailable");
       emulator.setRateLimit("UploadCsr", 10);
       String ns = "soak";
