@@ -367,17 +367,7 @@ final class Decider {
 
   /** CAS holds this resource's CSR: clean up what it replaced, send the key, then say Ready. */
   private static Action decideReady(Observation o, AliyunCsrStatus record, boolean adopted) {
-    List<CasCsrRef> superseded = list(record.getSupersededCsrs());
-    if (!superseded.isEmpty()) {
-      if (policy(o.resource()) == DeletionPolicy.Delete) {
-        CasCsrRef first = superseded.get(0);
-        return new Action.DeleteCsr(first, isAdopted(o.resource(), first));
-      }
-      // Orphan now: the policy in force when the deletion happens counts, so they are released.
-      AliyunCsrStatus next = StatusBuilder.copyRecord(record);
-      next.setSupersededCsrs(null);
-      return new Action.WriteRecord(next, Optional.empty(), "released");
-    }
+    // Replaced CSRs were cleaned up before the inputs were looked at (decide).
     boolean keyWanted = o.inputs().value().key().isPresent();
     if (keyWanted && !Boolean.TRUE.equals(record.getPrivateKeyUploaded())) {
       return new Action.SendKey(current(record), adopted);
@@ -388,14 +378,23 @@ final class Decider {
     if (!annotationsMatch(o.resource(), record)) {
       return new Action.WriteAnnotations();
     }
-    String reason =
-        o.resource()
-            .getStatus()
-            .condition(StatusBuilder.READY)
-            .map(c -> c.getReason())
-            .filter(r -> r.equals(Reasons.RECOVERED) || r.equals(Reasons.UPLOADED))
-            .orElse(adopted ? Reasons.ADOPTED : Reasons.UPLOADED);
+    String reason = readyReason(o.resource(), adopted);
     return new Action.Settle(Outcome.ready(reason, readyMessage(reason, record)));
+  }
+
+  /** How the current CSR came to be: Adopted, Recovered (as the Ready condition says), Uploaded. */
+  static String readyReason(AliyunCsr resource, boolean adopted) {
+    if (adopted) {
+      return Reasons.ADOPTED;
+    }
+    return resource.getStatus() != null
+            && resource
+                .getStatus()
+                .condition(StatusBuilder.READY)
+                .map(c -> Reasons.RECOVERED.equals(c.getReason()))
+                .orElse(false)
+        ? Reasons.RECOVERED
+        : Reasons.UPLOADED;
   }
 
   static String readyMessage(String reason, AliyunCsrStatus record) {
@@ -464,7 +463,7 @@ final class Decider {
     next.setSupersededCsrs(superseded);
   }
 
-  private static void removePending(AliyunCsrStatus next, CasCsrRef ref) {
+  static void removePending(AliyunCsrStatus next, CasCsrRef ref) {
     List<CasCsrRef> pending = new ArrayList<>(list(next.getPendingUploads()));
     pending.remove(ref);
     next.setPendingUploads(pending.isEmpty() ? null : pending);

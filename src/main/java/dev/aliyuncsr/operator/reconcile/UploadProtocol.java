@@ -337,14 +337,6 @@ public final class UploadProtocol {
     }
   }
 
-  private static boolean hasRecord(AliyunCsrStatus status) {
-    return status != null
-        && (status.getCsrId() != null
-            || status.getLease() != null
-            || !Decider.list(status.getPendingUploads()).isEmpty()
-            || !Decider.list(status.getSupersededCsrs()).isEmpty());
-  }
-
   /**
    * A status that is gone altogether (a restore without status, a replace of it), as opposed to one
    * the operator emptied: every status this operator writes has an observedGeneration.
@@ -681,7 +673,7 @@ public final class UploadProtocol {
       // The Secret changed since the lease was taken (the lease and its pending upload name the
       // CSR that is sent), or too little of the lease is left to be sure the call ends inside
       // it: nothing was sent, so give the lease back and decide again.
-      removePending(next, pending);
+      Decider.removePending(next, pending);
       cycle.releasePermit();
       return Step.next(writeStatus(r, next, Optional.empty(), fenceOnLease(lease), listener));
     }
@@ -693,7 +685,7 @@ public final class UploadProtocol {
       cycle.releasePermit();
       if (e.kind() != CasException.Kind.AMBIGUOUS) {
         // Refused before anything was done (CasErrors): nothing was stored.
-        removePending(next, pending);
+        Decider.removePending(next, pending);
       }
       Outcome outcome = failure(r, e, cycle);
       writeStatus(r, next, Optional.of(outcome), fenceOnLease(lease), listener);
@@ -702,7 +694,7 @@ public final class UploadProtocol {
     cycle.releasePermit();
     log.info("uploaded CSR {} as CsrId {} for {}", lease.getUploadName(), result.csrId(), key(r));
     crashPoints.reach(CrashPoints.Point.AFTER_UPLOAD);
-    removePending(next, pending);
+    Decider.removePending(next, pending);
     StatusBuilder.setCurrent(
         next,
         new UploadedCsr(
@@ -788,7 +780,7 @@ public final class UploadProtocol {
       log.info("{}: sent the private key of CsrId {}", key(r), a.csr().getCsrId());
     }
     next.setPrivateKeyUploaded(true);
-    String reason = a.adopted() ? Reasons.ADOPTED : readyReason(r);
+    String reason = Decider.readyReason(r, a.adopted());
     return Step.next(
         writeStatus(
             r,
@@ -1021,21 +1013,6 @@ public final class UploadProtocol {
     } else {
       values.forEach((k, v) -> patch.add(JsonPatch.annotation(k), v));
     }
-  }
-
-  private static void removePending(AliyunCsrStatus next, CasCsrRef ref) {
-    List<CasCsrRef> pending = new ArrayList<>(Decider.list(next.getPendingUploads()));
-    pending.remove(ref);
-    next.setPendingUploads(pending.isEmpty() ? null : pending);
-  }
-
-  /** How the current CSR came to be (Uploaded, Recovered), as the Ready condition says. */
-  private static String readyReason(AliyunCsr r) {
-    return r.getStatus()
-        .condition(StatusBuilder.READY)
-        .map(CsrCondition::getReason)
-        .filter(reason -> reason.equals(Reasons.RECOVERED) || reason.equals(Reasons.ADOPTED))
-        .orElse(Reasons.UPLOADED);
   }
 
   private Optional<AliyunCsr> freshCopy(AliyunCsr r) {
