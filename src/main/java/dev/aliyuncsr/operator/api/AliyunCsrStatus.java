@@ -48,6 +48,16 @@ public class AliyunCsrStatus {
   private String uploadedAt;
 
   @JsonPropertyDescription(
+      "When CAS last confirmed that it holds csrId (RFC 3339): at the upload or adoption, then at"
+          + " every observation (CAS_OBSERVE_INTERVAL) and every requested reconcile.")
+  private String lastConfirmedAt;
+
+  @JsonPropertyDescription(
+      "The value of the last reconcile request handled: the cas.aliyuncsr.dev/reconcile-requested-at"
+          + " annotation, or Flux's reconcile.fluxcd.io/requestedAt.")
+  private String lastHandledReconcileAt;
+
+  @JsonPropertyDescription(
       "The upload in progress, if any: only its holder may call UploadCsr until it expires.")
   private UploadLease lease;
 
@@ -61,7 +71,8 @@ public class AliyunCsrStatus {
           + " Delete.")
   private List<CasCsrRef> supersededCsrs;
 
-  @JsonPropertyDescription("Ready, Reconciling and Stalled, as kstatus reads them.")
+  @JsonPropertyDescription(
+      "Ready, Reconciling and Stalled, as kstatus reads them; Paused while the paused annotation is set.")
   private List<CsrCondition> conditions = new ArrayList<>();
 
   public Long getObservedGeneration() {
@@ -168,6 +179,22 @@ public class AliyunCsrStatus {
     this.lease = lease;
   }
 
+  public String getLastConfirmedAt() {
+    return lastConfirmedAt;
+  }
+
+  public void setLastConfirmedAt(String lastConfirmedAt) {
+    this.lastConfirmedAt = lastConfirmedAt;
+  }
+
+  public String getLastHandledReconcileAt() {
+    return lastHandledReconcileAt;
+  }
+
+  public void setLastHandledReconcileAt(String lastHandledReconcileAt) {
+    this.lastHandledReconcileAt = lastHandledReconcileAt;
+  }
+
   public List<CasCsrRef> getPendingUploads() {
     return pendingUploads;
   }
@@ -214,6 +241,8 @@ public class AliyunCsrStatus {
         && Objects.equals(keySize, s.keySize)
         && Objects.equals(privateKeyUploaded, s.privateKeyUploaded)
         && Objects.equals(uploadedAt, s.uploadedAt)
+        && Objects.equals(lastConfirmedAt, s.lastConfirmedAt)
+        && Objects.equals(lastHandledReconcileAt, s.lastHandledReconcileAt)
         && Objects.equals(lease, s.lease)
         && Objects.equals(pendingUploads, s.pendingUploads)
         && Objects.equals(supersededCsrs, s.supersededCsrs)

@@ -9,12 +9,32 @@ public final class Reasons {
   public static final String RECOVERED = "Recovered";
   public static final String ADOPTED = "Adopted";
 
+  /**
+   * CAS lost the CSR the operator uploaded (deleted in the console, say); it was uploaded again.
+   */
+  public static final String REUPLOADED = "Reuploaded";
+
   // In progress
   public static final String UPLOADING = "Uploading";
   public static final String DELETING = "Deleting";
 
   /** Another operator process holds the upload lease; this one waits for it to end. */
   public static final String UPLOAD_IN_PROGRESS = "UploadInProgress";
+
+  /** The upload waits for its place in the CAS call budget; it is made at the time it names. */
+  public static final String QUEUED = "Queued";
+
+  /** CAS no longer holds the uploaded CSR (Warning Event, then Reconciling until re-uploaded). */
+  public static final String CSR_MISSING_IN_CAS = "CsrMissingInCas";
+
+  /** CAS holds the CSR, but not as recorded: the private key it held is gone (Warning Event). */
+  public static final String CSR_CHANGED_IN_CAS = "CsrChangedInCas";
+
+  /** The Paused condition: the cas.aliyuncsr.dev/paused annotation is "true". */
+  public static final String PAUSED = "Paused";
+
+  /** Deletion under Delete waits while paused: unpause, or set deletionPolicy Orphan. */
+  public static final String DELETION_PAUSED = "DeletionPaused";
 
   // Missing input: wait for the user (Secrets are watched)
   public static final String SECRET_NOT_FOUND = "SecretNotFound";
@@ -28,6 +48,10 @@ public final class Reasons {
   public static final String CROSS_NAMESPACE_REFERENCE = "CrossNamespaceReference";
   public static final String ADOPTION_NOT_FOUND = "AdoptionTargetNotFound";
   public static final String ADOPTION_MISMATCH = "AdoptionKeyMismatch";
+
+  /** The adopted CSR (spec.csrId) is gone from CAS; the operator cannot recreate it. */
+  public static final String ADOPTED_CSR_GONE = "AdoptedCsrGone";
+
   public static final String DUPLICATE_EXTERNAL_RESOURCES = "DuplicateExternalResources";
 
   /** Another AliyunCsr, created earlier, has the same upload name: this one calls nothing. */

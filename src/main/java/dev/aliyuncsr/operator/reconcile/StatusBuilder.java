@@ -103,6 +103,7 @@ public final class StatusBuilder {
     status.setKeySize(null);
     status.setPrivateKeyUploaded(null);
     status.setUploadedAt(null);
+    status.setLastConfirmedAt(null);
   }
 
   /** Sets the current CSR. */
@@ -140,6 +141,8 @@ public final class StatusBuilder {
     to.setKeySize(from.getKeySize());
     to.setPrivateKeyUploaded(from.getPrivateKeyUploaded());
     to.setUploadedAt(from.getUploadedAt());
+    to.setLastConfirmedAt(from.getLastConfirmedAt());
+    to.setLastHandledReconcileAt(from.getLastHandledReconcileAt());
     to.setLease(from.getLease());
     to.setPendingUploads(
         from.getPendingUploads() == null ? null : new ArrayList<>(from.getPendingUploads()));
@@ -160,5 +163,7 @@ public final class StatusBuilder {
     status.setKeySize(u.facts().keySize());
     status.setPrivateKeyUploaded(u.privateKeyUploaded());
     status.setUploadedAt(u.uploadedAt());
+    // CAS has just answered with (or described) this CSR.
+    status.setLastConfirmedAt(u.uploadedAt());
   }
 }
