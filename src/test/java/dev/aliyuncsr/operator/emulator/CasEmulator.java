@@ -229,6 +229,16 @@ public final class CasEmulator implements AutoCloseable {
             parsed == null ? Map.of() : parsed.subjectDetails()));
   }
 
+  /** Deletes a CSR as a person in the CAS console would: no API call, nothing counted. */
+  public boolean deleteInConsole(long csrId) {
+    return store.remove(csrId);
+  }
+
+  /** Drops a CSR's private key, as CAS would show a CSR whose key it no longer holds. */
+  public boolean dropPrivateKeyInConsole(long csrId) {
+    return store.updatePrivateKey(csrId, null);
+  }
+
   /**
    * Forgets CSRs, counters and faults. AccessKeys, the clock, remembered nonces and the CsrId
    * sequence stay: a CsrId from before the reset never names a new CSR.
