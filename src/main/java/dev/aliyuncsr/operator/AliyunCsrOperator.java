@@ -7,6 +7,7 @@ import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.observability.MeteredCasClient;
 import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.reconcile.AliyunCsrReconciler;
+import dev.aliyuncsr.operator.reconcile.CasObserver;
 import dev.aliyuncsr.operator.reconcile.CrashPoints;
 import dev.aliyuncsr.operator.reconcile.EventRecorder;
 import dev.aliyuncsr.operator.reconcile.FabricKubeApi;
@@ -41,6 +42,13 @@ public final class AliyunCsrOperator implements AutoCloseable {
   private final OperatorConfig config;
   private final EventRecorder events;
   private final AtomicBoolean closing;
+  private final CasObserver observer;
+
+  /**
+   * The longest a reconcile thread waits for its place in the CAS rate; further away, the resource
+   * says Queued and comes back at its time.
+   */
+  static final Duration MAX_PARK = Duration.ofMillis(250);
 
   /** Beyond the longest CAS call, for the result's status write. */
   static final Duration TERMINATION_MARGIN = Duration.ofSeconds(5);
@@ -51,8 +59,10 @@ public final class AliyunCsrOperator implements AutoCloseable {
       KubernetesClient client,
       OperatorConfig config,
       EventRecorder events,
-      AtomicBoolean closing) {
+      AtomicBoolean closing,
+      CasObserver observer) {
     this.operator = operator;
+    this.observer = observer;
     this.closing = closing;
     this.events = events;
     this.metrics = metrics;
@@ -65,6 +75,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     OperatorMetrics metrics = new OperatorMetrics();
     AtomicBoolean closing = new AtomicBoolean();
+    AtomicBoolean leading = new AtomicBoolean(!config.leaderElection());
     Operator operator =
         new Operator(
             o -> {
@@ -92,8 +103,12 @@ public final class AliyunCsrOperator implements AutoCloseable {
                         // good when it happens inside our shutdown hook (a SIGTERM): exit here
                         // instead, and only when the lease was lost, not given up by close().
                         new LeaderCallbacks(
-                            () -> log.info("leading as {}", config.identity()),
                             () -> {
+                              leading.set(true);
+                              log.info("leading as {}", config.identity());
+                            },
+                            () -> {
+                              leading.set(false);
                               if (!closing.get()) {
                                 log.error(
                                     "lost the leader Lease; exiting so that a new process"
@@ -124,14 +139,25 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     new FabricKubeApi(client),
                     new BudgetedCasClient(metered, budget),
                     metered,
-                    budget::acquireSlot,
+                    UploadProtocol.UploadGate.of(budget, MAX_PARK),
                     new SecretInputs(client)::load,
                     peers,
                     events,
                     clock,
                     backoff,
                     CrashPoints.fromEnvironment(config.crashAt()),
-                    settings),
+                    settings,
+                    new UploadProtocol.DriftListener() {
+                      @Override
+                      public void observed(String result) {
+                        metrics.observed(result, 1);
+                      }
+
+                      @Override
+                      public void observationCall(String action) {
+                        metrics.observationCall(action);
+                      }
+                    }),
             backoff,
             metrics);
     operator.register(
@@ -164,7 +190,49 @@ public final class AliyunCsrOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new AliyunCsrOperator(operator, metrics, client, config, events, closing);
+    CasObserver observer = null;
+    if (!config.observeInterval().isZero()) {
+      // Observation has a budget of its own, a share of CAS_QPS, one call at a time: it never
+      // takes an upload's place. Alibaba counts limits per API, and it calls ListCsr and
+      // GetCsrDetail only.
+      CallBudget observeBudget = new CallBudget(config.observeQps(), 1, 1);
+      observer =
+          new CasObserver(
+                  new BudgetedCasClient(metered, observeBudget),
+                  new FabricKubeApi(client),
+                  new CasObserver.Host() {
+                    @Override
+                    public java.util.List<dev.aliyuncsr.operator.api.AliyunCsr> resources() {
+                      return reconciler.cachedResources();
+                    }
+
+                    @Override
+                    public void confirm(dev.aliyuncsr.operator.api.AliyunCsr resource) {
+                      reconciler.confirm(resource);
+                    }
+                  },
+                  new CasObserver.Metrics() {
+                    @Override
+                    public void observed(String result, int count) {
+                      metrics.observed(result, count);
+                    }
+
+                    @Override
+                    public void observationCall(String action) {
+                      metrics.observationCall(action);
+                    }
+
+                    @Override
+                    public void confirmationAge(Duration age) {
+                      metrics.confirmationAge(age);
+                    }
+                  },
+                  clock,
+                  config.observeInterval(),
+                  () -> leading.get() && !closing.get() && operator.getRuntimeInfo().isStarted())
+              .start();
+    }
+    return new AliyunCsrOperator(operator, metrics, client, config, events, closing, observer);
   }
 
   public OperatorMetrics metrics() {
@@ -180,6 +248,9 @@ public final class AliyunCsrOperator implements AutoCloseable {
   @Override
   public void close() {
     closing.set(true);
+    if (observer != null) {
+      observer.close();
+    }
     operator.stop();
     events.close();
     if (config.leaderElection()) {

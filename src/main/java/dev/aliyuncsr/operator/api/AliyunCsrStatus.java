@@ -53,6 +53,11 @@ public class AliyunCsrStatus {
   private String lastConfirmedAt;
 
   @JsonPropertyDescription(
+      "A CsrId that CAS lost (deleted outside the operator): the CSR was uploaded again, and csrId"
+          + " is the new one.")
+  private Long missingCsrId;
+
+  @JsonPropertyDescription(
       "The value of the last reconcile request handled: the cas.aliyuncsr.dev/reconcile-requested-at"
           + " annotation, or Flux's reconcile.fluxcd.io/requestedAt.")
   private String lastHandledReconcileAt;
@@ -187,6 +192,14 @@ public class AliyunCsrStatus {
     this.lastConfirmedAt = lastConfirmedAt;
   }
 
+  public Long getMissingCsrId() {
+    return missingCsrId;
+  }
+
+  public void setMissingCsrId(Long missingCsrId) {
+    this.missingCsrId = missingCsrId;
+  }
+
   public String getLastHandledReconcileAt() {
     return lastHandledReconcileAt;
   }
@@ -243,6 +256,7 @@ public class AliyunCsrStatus {
         && Objects.equals(uploadedAt, s.uploadedAt)
         && Objects.equals(lastConfirmedAt, s.lastConfirmedAt)
         && Objects.equals(lastHandledReconcileAt, s.lastHandledReconcileAt)
+        && Objects.equals(missingCsrId, s.missingCsrId)
         && Objects.equals(lease, s.lease)
         && Objects.equals(pendingUploads, s.pendingUploads)
         && Objects.equals(supersededCsrs, s.supersededCsrs)

@@ -119,28 +119,42 @@ public final class AlibabaCasClient implements CasClient {
   public List<CsrSummary> listCsr(String keyWord) throws CasException {
     List<CsrSummary> all = new ArrayList<>();
     for (long page = 1; page <= LIST_MAX_PAGES; page++) {
-      ListCsrRequest request =
-          new ListCsrRequest().setKeyWord(keyWord).setCurrentPage(page).setShowSize(LIST_PAGE_SIZE);
-      ListCsrResponseBody body =
-          call("ListCsr", false, () -> client.listCsrWithOptions(request, runtime()).getBody());
-      List<ListCsrResponseBody.ListCsrResponseBodyCsrList> items =
-          body == null || body.getCsrList() == null ? List.of() : body.getCsrList();
-      for (var item : items) {
-        if (item.getCsrId() != null) {
-          all.add(
-              new CsrSummary(
-                  item.getCsrId(),
-                  item.getName(),
-                  item.getKeySha2(),
-                  Boolean.TRUE.equals(item.getHasPrivateKey())));
-        }
-      }
-      long total = body == null || body.getTotalCount() == null ? 0 : body.getTotalCount();
-      if (items.isEmpty() || all.size() >= total) {
+      CsrPage one = page(keyWord, page, LIST_PAGE_SIZE);
+      all.addAll(one.items());
+      if (one.items().isEmpty() || all.size() >= one.totalCount()) {
         break;
       }
     }
     return all;
+  }
+
+  @Override
+  public CsrPage listCsrPage(long page, long pageSize) throws CasException {
+    return page(null, page, pageSize);
+  }
+
+  private CsrPage page(String keyWord, long page, long pageSize) throws CasException {
+    ListCsrRequest request = new ListCsrRequest().setCurrentPage(page).setShowSize(pageSize);
+    if (keyWord != null) {
+      request.setKeyWord(keyWord);
+    }
+    ListCsrResponseBody body =
+        call("ListCsr", false, () -> client.listCsrWithOptions(request, runtime()).getBody());
+    List<ListCsrResponseBody.ListCsrResponseBodyCsrList> items =
+        body == null || body.getCsrList() == null ? List.of() : body.getCsrList();
+    List<CsrSummary> summaries = new ArrayList<>();
+    for (var item : items) {
+      if (item.getCsrId() != null) {
+        summaries.add(
+            new CsrSummary(
+                item.getCsrId(),
+                item.getName(),
+                item.getKeySha2(),
+                Boolean.TRUE.equals(item.getHasPrivateKey())));
+      }
+    }
+    long total = body == null || body.getTotalCount() == null ? 0 : body.getTotalCount();
+    return new CsrPage(summaries, total);
   }
 
   @Override

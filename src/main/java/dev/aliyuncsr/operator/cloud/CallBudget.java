@@ -1,6 +1,9 @@
 package dev.aliyuncsr.operator.cloud;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -15,6 +18,12 @@ public final class CallBudget {
   private final long burst;
   private final Semaphore inFlight;
   private long nextFreeNanos;
+
+  /** Slots in the rate promised to callers that come back for them ({@link #admit}). */
+  private final Map<String, Long> reservations = new HashMap<>();
+
+  /** A reservation not claimed this long after its time is given up: its caller went away. */
+  static final Duration RESERVATION_EXPIRY = Duration.ofSeconds(60);
 
   /**
    * @param burst how many calls may go at once after an idle spell; 1 keeps the spacing strict,
@@ -85,8 +94,101 @@ public final class CallBudget {
     };
   }
 
-  private synchronized long reserve() {
+  /** What {@link #admit} answers. */
+  public sealed interface Admission permits Granted, Later {}
+
+  /** The call may go: its slot is held, and {@link Slot#awaitRate} waits at most a moment. */
+  public record Granted(Slot slot) implements Admission {}
+
+  /** Come back after {@code after}: the caller's place in the rate is kept until then. */
+  public record Later(Duration after) implements Admission {}
+
+  /**
+   * Admission without parking a thread for long: the caller named {@code key} gets a place in the
+   * rate the first time it asks (after everyone who asked before it), and is told to come back when
+   * that place is more than {@code maxPark} away, or when every concurrency slot is busy. Coming
+   * back, it keeps its place; a place not claimed within {@link #RESERVATION_EXPIRY} lapses.
+   */
+  public Admission admit(String key, Duration maxPark) {
     long now = System.nanoTime();
+    long slotAt;
+    synchronized (this) {
+      expireReservations(now);
+      Long reserved = reservations.get(key);
+      if (reserved == null) {
+        reserved = reserve(now) + now;
+        reservations.put(key, reserved);
+      }
+      slotAt = reserved;
+    }
+    long wait = slotAt - now;
+    if (wait > maxPark.toNanos()) {
+      return new Later(Duration.ofNanos(wait));
+    }
+    if (!inFlight.tryAcquire()) {
+      return new Later(BUSY_RETRY);
+    }
+    synchronized (this) {
+      reservations.remove(key);
+    }
+    return new Granted(reservedSlot(slotAt));
+  }
+
+  /** Gives up {@code key}'s place in the rate, if it has one (the caller no longer needs it). */
+  public synchronized void cancel(String key) {
+    reservations.remove(key);
+  }
+
+  /** How many callers hold a place in the rate without having claimed it. */
+  public synchronized int waiting() {
+    return reservations.size();
+  }
+
+  /** How soon a caller that found every concurrency slot busy asks again. */
+  static final Duration BUSY_RETRY = Duration.ofMillis(100);
+
+  private void expireReservations(long now) {
+    long expiry = RESERVATION_EXPIRY.toNanos();
+    for (Iterator<Long> it = reservations.values().iterator(); it.hasNext(); ) {
+      if (now - it.next() > expiry) {
+        it.remove();
+      }
+    }
+  }
+
+  /** A concurrency slot already taken, whose call goes at {@code slotAt} (System.nanoTime). */
+  private Slot reservedSlot(long slotAt) {
+    return new Slot() {
+      private boolean closed;
+
+      @Override
+      public void awaitRate() throws InterruptedException {
+        long wait = slotAt - System.nanoTime();
+        if (wait > 0) {
+          // Rate limiting, not synchronisation: at most the admission's maxPark.
+          LockSupport.parkNanos(wait);
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+        }
+      }
+
+      @Override
+      public synchronized void close() {
+        if (!closed) {
+          closed = true;
+          inFlight.release();
+        }
+      }
+    };
+  }
+
+  private synchronized long reserve() {
+    return reserve(System.nanoTime());
+  }
+
+  /** Takes the next place in the rate; returns how far from {@code now} it is. */
+  private synchronized long reserve(long now) {
     long earliest = now - (burst - 1) * nanosPerCall;
     long slot = Math.max(nextFreeNanos, earliest);
     nextFreeNanos = slot + nanosPerCall;

@@ -16,6 +16,13 @@ public interface CasClient {
   /** ListCsr with the keyword, every page. The keyword's matching rules are unconfirmed. */
   List<CsrSummary> listCsr(String keyWord) throws CasException;
 
+  /**
+   * One page of ListCsr without a keyword: every CSR of the account, {@code pageSize} at a time
+   * (pages from 1). The order of the pages is not documented; a CSR added or deleted meanwhile can
+   * shift the others between pages.
+   */
+  CsrPage listCsrPage(long page, long pageSize) throws CasException;
+
   /** GetCsrDetail; {@link CasException.Kind#NOT_FOUND} when the CSR does not exist. */
   CsrDetail getCsrDetail(long csrId) throws CasException;
 
@@ -24,6 +31,9 @@ public interface CasClient {
 
   /** DeleteCsr. Returns the RequestId. */
   String deleteCsr(long csrId) throws CasException;
+
+  /** One page of ListCsr and the total it reports. */
+  record CsrPage(List<CsrSummary> items, long totalCount) {}
 
   /** UploadCsr's answer. */
   record UploadResult(long csrId, String requestId) {}

@@ -34,6 +34,11 @@ public abstract class InterceptingCasClient implements CasClient {
   }
 
   @Override
+  public final CsrPage listCsrPage(long page, long pageSize) throws CasException {
+    return around("ListCsr", () -> delegate.listCsrPage(page, pageSize));
+  }
+
+  @Override
   public final CsrDetail getCsrDetail(long csrId) throws CasException {
     return around("GetCsrDetail", () -> delegate.getCsrDetail(csrId));
   }

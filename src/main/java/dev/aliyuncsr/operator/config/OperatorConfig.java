@@ -19,6 +19,9 @@ import java.util.stream.Collectors;
  * @param crashAt a deliberate crash point for the fault suite; empty in production
  * @param httpPort port of /healthz, /readyz and /metrics; 0 picks a free one
  * @param leaseNamespace where the leader-election Lease lives; empty means the client's namespace
+ * @param observeInterval how often each Ready resource's CSR is confirmed in CAS; zero turns the
+ *     observation off
+ * @param observeShare the part of CAS_QPS that observation may use, in (0, 1]
  */
 public record OperatorConfig(
     CasSettings cas,
@@ -30,7 +33,9 @@ public record OperatorConfig(
     boolean leaderElection,
     String leaseName,
     String leaseNamespace,
-    String identity) {
+    String identity,
+    Duration observeInterval,
+    double observeShare) {
 
   /** A setting that cannot be used; the message names the variable. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -69,7 +74,45 @@ public record OperatorConfig(
         bool(env, "LEADER_ELECTION", false),
         get(env, "LEADER_ELECTION_LEASE_NAME", "aliyun-csr-operator"),
         get(env, "LEADER_ELECTION_NAMESPACE", get(env, "POD_NAMESPACE", "")),
-        get(env, "POD_NAME", defaultIdentity()));
+        get(env, "POD_NAME", defaultIdentity()),
+        durationOrOff(env, "CAS_OBSERVE_INTERVAL", Duration.ofHours(6)),
+        share(env, "CAS_OBSERVE_SHARE", 0.2));
+  }
+
+  /** The CAS calls observation may spend per second. */
+  public double observeQps() {
+    return cas.qps() * observeShare;
+  }
+
+  private static Duration durationOrOff(Map<String, String> env, String name, Duration fallback) {
+    String value = get(env, name, null);
+    if (value != null && value.equals("0")) {
+      return Duration.ZERO;
+    }
+    return duration(env, name, fallback);
+  }
+
+  private static double share(Map<String, String> env, String name, double fallback) {
+    String value = get(env, name, null);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      double parsed =
+          value.endsWith("%")
+              ? Double.parseDouble(value.substring(0, value.length() - 1)) / 100
+              : Double.parseDouble(value);
+      if (parsed > 0 && parsed <= 1) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidConfigException(
+        name
+            + " must be a share of the CAS budget in (0, 1], such as 0.2 or 20%, not '"
+            + value
+            + "'");
   }
 
   private static String defaultIdentity() {

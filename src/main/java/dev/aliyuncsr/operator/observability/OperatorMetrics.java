@@ -25,6 +25,10 @@ public final class OperatorMetrics {
 
   private final Map<String, String> stateByUid = new ConcurrentHashMap<>();
   private final DistributionSummary timeToReady;
+  private final DistributionSummary confirmationAge;
+
+  /** What an observation of a CSR in CAS can find. */
+  public static final List<String> OBSERVATIONS = List.of("confirmed", "missing", "changed");
 
   public OperatorMetrics() {
     for (String state : STATES) {
@@ -42,6 +46,44 @@ public final class OperatorMetrics {
             .baseUnit("seconds")
             .serviceLevelObjectives(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
             .register(registry);
+    for (String result : OBSERVATIONS) {
+      observations(result);
+    }
+    confirmationAge =
+        DistributionSummary.builder("aliyuncsr_confirmation_age_seconds")
+            .description(
+                "Age of each Ready resource's last confirmation in CAS, sampled at every tick of"
+                    + " the observer")
+            .baseUnit("seconds")
+            .serviceLevelObjectives(60, 300, 900, 3600, 6 * 3600, 12 * 3600, 24 * 3600, 48 * 3600)
+            .register(registry);
+  }
+
+  private Counter observations(String result) {
+    return Counter.builder("aliyuncsr_observations")
+        .description("CSRs observed in CAS after their upload, by what the observation found")
+        .tag("result", result)
+        .register(registry);
+  }
+
+  /** {@code count} resources observed with {@code result} (confirmed, missing, changed). */
+  public void observed(String result, int count) {
+    if (count > 0) {
+      observations(result).increment(count);
+    }
+  }
+
+  /** One CAS call made to observe (ListCsr pages, GetCsrDetail confirmations). */
+  public void observationCall(String action) {
+    Counter.builder("aliyuncsr_observation_cas_calls")
+        .description("CAS calls spent on observing CSRs after their upload")
+        .tag("action", action)
+        .register(registry)
+        .increment();
+  }
+
+  public void confirmationAge(Duration age) {
+    confirmationAge.record(age.toMillis() / 1000.0);
   }
 
   public MeterRegistry registry() {

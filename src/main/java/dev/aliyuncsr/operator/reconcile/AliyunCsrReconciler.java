@@ -14,6 +14,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,6 +48,10 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   private final OperatorMetrics metrics;
   private final RetryBackoff backoff;
   private volatile IndexerResourceCache<AliyunCsr> cache;
+
+  /** Reconciles asked for by the observer, to confirm a CSR it did not find in ListCsr. */
+  private final SimpleInboundEventSource<AliyunCsr> confirmations =
+      new SimpleInboundEventSource<>("cas-confirmations");
 
   public AliyunCsrReconciler(
       Function<Peers, UploadProtocol> protocol, RetryBackoff backoff, OperatorMetrics metrics) {
@@ -86,6 +91,19 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   private void forget(String uid) {
     backoff.reset(uid);
     metrics.forget(uid);
+    protocol.forget(uid);
+  }
+
+  /** The resources in the cache: none before the controller starts (a standby). */
+  public List<AliyunCsr> cachedResources() {
+    var c = cache;
+    return c == null ? List.of() : c.list().collect(Collectors.toList());
+  }
+
+  /** Reconcile {@code resource} soon, confirming its CSR in CAS by GetCsrDetail. */
+  public void confirm(AliyunCsr resource) {
+    protocol.requestConfirmation(resource.getMetadata().getUid());
+    confirmations.propagateEvent(ResourceID.fromResource(resource));
   }
 
   /**
@@ -186,10 +204,12 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     // source's ItemStore to each of its namespaces' informers, and they must not share it.
     Set<String> namespaces =
         context.getControllerConfiguration().getInformerConfig().getNamespaces();
-    if (namespaces.contains(Constants.WATCH_ALL_NAMESPACES)) {
-      return List.of(secretSource(context, "secrets", namespaces));
-    }
     List<EventSource<?, AliyunCsr>> sources = new ArrayList<>();
+    sources.add(confirmations);
+    if (namespaces.contains(Constants.WATCH_ALL_NAMESPACES)) {
+      sources.add(secretSource(context, "secrets", namespaces));
+      return sources;
+    }
     for (String namespace : new TreeSet<>(namespaces)) {
       sources.add(secretSource(context, "secrets-" + namespace, Set.of(namespace)));
     }

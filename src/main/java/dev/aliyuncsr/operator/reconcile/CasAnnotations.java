@@ -34,7 +34,37 @@ public final class CasAnnotations {
   /** CsrIds of replaced CSRs still to be deleted under deletionPolicy Delete. */
   public static final String SUPERSEDED_CSR_IDS = PREFIX + "superseded-csr-ids";
 
+  /**
+   * Steering, written by people: {@code "true"} stops every CAS call and every write but the Paused
+   * condition, until it is removed.
+   */
+  public static final String PAUSED = PREFIX + "paused";
+
+  /** Steering: any new value asks for a reconcile now, with a confirmation in CAS. */
+  public static final String RECONCILE_REQUESTED_AT = PREFIX + "reconcile-requested-at";
+
+  /** Flux's request annotation, honoured like {@link #RECONCILE_REQUESTED_AT}. */
+  public static final String FLUX_REQUESTED_AT = "reconcile.fluxcd.io/requestedAt";
+
   private CasAnnotations() {}
+
+  public static boolean paused(AliyunCsr resource) {
+    String value = get(resource, PAUSED);
+    return value != null && value.trim().equalsIgnoreCase("true");
+  }
+
+  /**
+   * The reconcile request, if any: this project's annotation, else Flux's. With both set, the pair
+   * is the request, so that a change of either is a new one.
+   */
+  public static Optional<String> reconcileRequest(AliyunCsr resource) {
+    String own = get(resource, RECONCILE_REQUESTED_AT);
+    String flux = get(resource, FLUX_REQUESTED_AT);
+    if (own != null && flux != null) {
+      return Optional.of(own + "," + flux);
+    }
+    return Optional.ofNullable(own != null ? own : flux);
+  }
 
   public static Optional<UploadIntent> intent(AliyunCsr resource) {
     return UploadIntent.decode(get(resource, UPLOAD_INTENT));

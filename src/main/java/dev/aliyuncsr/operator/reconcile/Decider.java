@@ -126,7 +126,7 @@ final class Decider {
           "superseded");
     }
     if (record.getCsrId() != null) {
-      return decideReady(o, record, false);
+      return drift(o, record, false).orElseGet(() -> decideReady(o, record, false));
     }
     // 7. The CSR came back to one this resource uploaded before and still holds: use that one.
     Optional<CasCsrRef> earlier =
@@ -308,13 +308,15 @@ final class Decider {
                     + shortHash(csr.publicKeySha256())
                     + "); the adopted CSR is kept"));
       }
-      return decideReady(o, record, true);
+      return drift(o, record, true).orElseGet(() -> decideReady(o, record, true));
     }
     Observation.Adoption adoption = o.adoption().orElseThrow();
     if (adoption.detail().isEmpty()) {
       return new Action.Settle(
           Failures.stalled(
-              Reasons.ADOPTION_NOT_FOUND,
+              readyReasonWas(o.resource(), Reasons.ADOPTED_CSR_GONE)
+                  ? Reasons.ADOPTED_CSR_GONE
+                  : Reasons.ADOPTION_NOT_FOUND,
               "spec.csrId "
                   + wanted
                   + " does not exist in CAS"
@@ -382,25 +384,100 @@ final class Decider {
     return new Action.Settle(Outcome.ready(reason, readyMessage(reason, record)));
   }
 
-  /** How the current CSR came to be: Adopted, Recovered (as the Ready condition says), Uploaded. */
+  /**
+   * How the current CSR came to be: Adopted, Recovered or Reuploaded (as the Ready condition says),
+   * Uploaded.
+   */
   static String readyReason(AliyunCsr resource, boolean adopted) {
     if (adopted) {
       return Reasons.ADOPTED;
     }
+    if (readyReasonWas(resource, Reasons.RECOVERED)) {
+      return Reasons.RECOVERED;
+    }
+    return readyReasonWas(resource, Reasons.REUPLOADED) ? Reasons.REUPLOADED : Reasons.UPLOADED;
+  }
+
+  private static boolean readyReasonWas(AliyunCsr resource, String reason) {
     return resource.getStatus() != null
-            && resource
-                .getStatus()
-                .condition(StatusBuilder.READY)
-                .map(c -> Reasons.RECOVERED.equals(c.getReason()))
-                .orElse(false)
-        ? Reasons.RECOVERED
-        : Reasons.UPLOADED;
+        && resource
+            .getStatus()
+            .condition(StatusBuilder.READY)
+            .map(c -> reason.equals(c.getReason()))
+            .orElse(false);
+  }
+
+  /**
+   * What a confirmation in CAS showed about the current CSR: nothing to act on, the CSR is gone
+   * (confirmed by GetCsrDetail: ListCsr may lag), or CAS lost the private key this resource sent.
+   */
+  private static Optional<Action> drift(Observation o, AliyunCsrStatus record, boolean adopted) {
+    Optional<Observation.Confirmation> seen =
+        o.confirmation().filter(c -> Objects.equals(c.csrId(), record.getCsrId()));
+    if (seen.isEmpty()) {
+      return Optional.empty();
+    }
+    if (seen.get().detail().isEmpty()) {
+      AliyunCsrStatus next = StatusBuilder.copyRecord(record);
+      Outcome outcome = missing(next, adopted);
+      return Optional.of(new Action.WriteRecord(next, Optional.of(outcome), "missing in CAS"));
+    }
+    if (Boolean.TRUE.equals(record.getPrivateKeyUploaded())
+        && !seen.get().detail().get().hasPrivateKey()) {
+      AliyunCsrStatus next = StatusBuilder.copyRecord(record);
+      next.setPrivateKeyUploaded(false);
+      boolean canSend = o.inputs().value().key().isPresent();
+      return Optional.of(
+          new Action.WriteRecord(
+              next,
+              Optional.of(
+                  Outcome.progressing(
+                      Reasons.CSR_CHANGED_IN_CAS,
+                      "CAS no longer holds the private key of CsrId "
+                          + record.getCsrId()
+                          + (canSend
+                              ? "; sending it again"
+                              : "; spec.keySecretRef names no key to send"),
+                      null)),
+              "key lost in CAS"));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The current CSR is gone from CAS: status stops naming it. An uploaded CSR is uploaded again
+   * (once, under a lease, as any upload); an adopted one is someone else's and cannot be recreated.
+   */
+  static Outcome missing(AliyunCsrStatus next, boolean adopted) {
+    long id = next.getCsrId();
+    StatusBuilder.clearCurrent(next);
+    if (adopted) {
+      return Failures.stalled(
+          Reasons.ADOPTED_CSR_GONE,
+          "The adopted CSR "
+              + id
+              + " (spec.csrId) is no longer in CAS, and the operator cannot recreate a CSR it did"
+              + " not upload; set spec.csrId on a new resource, or delete this one");
+    }
+    next.setMissingCsrId(id);
+    return Outcome.progressing(
+        Reasons.CSR_MISSING_IN_CAS,
+        "CsrId "
+            + id
+            + " is no longer in CAS (deleted outside the operator); uploading the CSR again",
+        null);
   }
 
   static String readyMessage(String reason, AliyunCsrStatus record) {
     String what =
         switch (reason) {
           case Reasons.RECOVERED -> "Recovered the earlier upload of CSR " + record.getUploadName();
+          case Reasons.REUPLOADED ->
+              "CAS lost CsrId "
+                  + record.getMissingCsrId()
+                  + "; uploaded CSR "
+                  + record.getUploadName()
+                  + " again";
           case Reasons.ADOPTED -> "Adopted CSR";
           default -> "Uploaded CSR " + record.getUploadName();
         };

@@ -18,6 +18,11 @@ public final class JsonPatch {
     return this;
   }
 
+  public JsonPatch test(String path, JsonNode value) {
+    operations.addObject().put("op", "test").put("path", path).set("value", value);
+    return this;
+  }
+
   public JsonPatch add(String path, String value) {
     operations.addObject().put("op", "add").put("path", path).put("value", value);
     return this;

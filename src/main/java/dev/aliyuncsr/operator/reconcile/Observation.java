@@ -27,6 +27,8 @@ import java.util.Optional;
  *     proven to be it (its name per ListCsr, its CSR per GetCsrDetail) that no other resource
  *     records, each with its CsrId, name and CSR hash
  * @param adoption GetCsrDetail of spec.csrId, when adoption had to be checked
+ * @param confirmation GetCsrDetail of the current CSR, when this reconcile was asked to confirm it
+ *     (the observer missed it in ListCsr, or a person asked for a reconcile)
  */
 record Observation(
     AliyunCsr resource,
@@ -40,7 +42,11 @@ record Observation(
     List<CasCsrRef> restore,
     UploadLease restoreLease,
     Map<CasCsrRef, List<CasCsrRef>> found,
-    Optional<Adoption> adoption) {
+    Optional<Adoption> adoption,
+    Optional<Confirmation> confirmation) {
+
+  /** The current CSR as CAS describes it now; empty detail when CAS no longer has it. */
+  record Confirmation(long csrId, Optional<CsrDetail> detail, Optional<String> csrSha256) {}
 
   /** The CSR named by spec.csrId as CAS describes it; empty detail when CAS does not have it. */
   record Adoption(

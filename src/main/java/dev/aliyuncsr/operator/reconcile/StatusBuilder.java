@@ -18,6 +18,7 @@ public final class StatusBuilder {
   public static final String READY = "Ready";
   public static final String RECONCILING = "Reconciling";
   public static final String STALLED = "Stalled";
+  public static final String PAUSED = "Paused";
 
   private StatusBuilder() {}
 
@@ -104,6 +105,7 @@ public final class StatusBuilder {
     status.setPrivateKeyUploaded(null);
     status.setUploadedAt(null);
     status.setLastConfirmedAt(null);
+    status.setMissingCsrId(null);
   }
 
   /** Sets the current CSR. */
@@ -143,6 +145,7 @@ public final class StatusBuilder {
     to.setUploadedAt(from.getUploadedAt());
     to.setLastConfirmedAt(from.getLastConfirmedAt());
     to.setLastHandledReconcileAt(from.getLastHandledReconcileAt());
+    to.setMissingCsrId(from.getMissingCsrId());
     to.setLease(from.getLease());
     to.setPendingUploads(
         from.getPendingUploads() == null ? null : new ArrayList<>(from.getPendingUploads()));

@@ -69,10 +69,57 @@ public final class UploadProtocol {
 
   /**
    * The CAS call budget: a concurrency slot is taken before the upload lease is written, and the
-   * call waits for its place in the rate just before it goes.
+   * call waits for its place in the rate just before it goes. An upload whose place is further away
+   * than a moment is told when to come back (and says Queued meanwhile): no reconcile thread waits
+   * for the budget.
    */
   public interface UploadGate {
+    /** A place in the rate for the resource {@code key}, kept until it is claimed. */
+    CallBudget.Admission admit(String key);
+
+    /** A slot now, waiting as long as it takes (a lease is already held). */
     CallBudget.Slot acquire() throws InterruptedException;
+
+    /** The resource no longer needs its place. */
+    void cancel(String key);
+
+    /** The gate of {@code budget}, parking a reconcile thread at most {@code maxPark}. */
+    static UploadGate of(CallBudget budget, Duration maxPark) {
+      return new UploadGate() {
+        @Override
+        public CallBudget.Admission admit(String key) {
+          return budget.admit(key, maxPark);
+        }
+
+        @Override
+        public CallBudget.Slot acquire() throws InterruptedException {
+          return budget.acquireSlot();
+        }
+
+        @Override
+        public void cancel(String key) {
+          budget.cancel(key);
+        }
+      };
+    }
+  }
+
+  /** Told what confirmations in CAS found, and of each CAS call they cost. */
+  public interface DriftListener {
+    /** One resource observed: {@code confirmed}, {@code missing} or {@code changed}. */
+    void observed(String result);
+
+    /** One CAS call made to observe. */
+    void observationCall(String action);
+
+    DriftListener NONE =
+        new DriftListener() {
+          @Override
+          public void observed(String result) {}
+
+          @Override
+          public void observationCall(String action) {}
+        };
   }
 
   /** Told of every object this protocol wrote, so a cache can show it before its watch event. */
@@ -109,6 +156,10 @@ public final class UploadProtocol {
   private final RetryBackoff backoff;
   private final CrashPoints crashPoints;
   private final Settings settings;
+  private final DriftListener drift;
+
+  /** Resources the observer did not find in ListCsr: their next reconcile asks GetCsrDetail. */
+  private final Map<String, Boolean> confirmRequests = new ConcurrentHashMap<>();
 
   /**
    * @param cas the CAS client for lookups, deletions and keys (each call budgeted on its own)
@@ -125,7 +176,8 @@ public final class UploadProtocol {
       Clock clock,
       RetryBackoff backoff,
       CrashPoints crashPoints,
-      Settings settings) {
+      Settings settings,
+      DriftListener drift) {
     this.kube = kube;
     this.cas = cas;
     this.uploads = uploads;
@@ -137,6 +189,7 @@ public final class UploadProtocol {
     this.backoff = backoff;
     this.crashPoints = crashPoints;
     this.settings = settings;
+    this.drift = drift;
   }
 
   /** What one reconcile carries from one cycle to the next; nothing survives the reconcile. */
@@ -153,6 +206,18 @@ public final class UploadProtocol {
     final Map<CasCsrRef, List<CasCsrRef>> lookups = new LinkedHashMap<>();
 
     Observation.Adoption adoption;
+
+    /** Whether the current CSR is to be confirmed in CAS in this reconcile. */
+    boolean confirmWanted;
+
+    /** What the confirmation found; set once per reconcile and CsrId. */
+    Observation.Confirmation confirmation;
+
+    /** When CAS confirmed the current CSR in this reconcile, to record in lastConfirmedAt. */
+    Instant confirmedAt;
+
+    /** The reconcile request (annotation value) this reconcile handles, if any. */
+    String request;
 
     void forgetCas() {
       lookups.clear();
@@ -173,6 +238,21 @@ public final class UploadProtocol {
   public Result reconcile(AliyunCsr cached, WriteListener listener) {
     Cycle cycle = new Cycle();
     AliyunCsr current = cached;
+    String uid = cached.getMetadata().getUid();
+    boolean orphaning =
+        cached.isMarkedForDeletion()
+            && Decider.policy(cached) == dev.aliyuncsr.operator.api.DeletionPolicy.Orphan;
+    if (CasAnnotations.paused(cached) && !orphaning) {
+      return paused(cached, listener);
+    }
+    cycle.request =
+        CasAnnotations.reconcileRequest(cached)
+            .filter(value -> !value.equals(lastHandled(cached)))
+            .orElse(null);
+    cycle.confirmWanted = confirmRequests.remove(uid) != null || cycle.request != null;
+    if (cycle.request != null) {
+      holds.remove(uid); // a person asked: now, not after the backoff
+    }
     Optional<Result> held = held(cached, cycle);
     if (held.isPresent()) {
       return held.get();
@@ -226,6 +306,87 @@ public final class UploadProtocol {
     }
   }
 
+  /** The observer did not find this resource's CSR: its next reconcile confirms it in CAS. */
+  public void requestConfirmation(String uid) {
+    confirmRequests.put(uid, Boolean.TRUE);
+  }
+
+  /** The resource is gone: what this process keeps for it goes too. */
+  public void forget(String uid) {
+    confirmRequests.remove(uid);
+    holds.remove(uid);
+    gate.cancel(uid);
+  }
+
+  private static String lastHandled(AliyunCsr r) {
+    return r.getStatus() == null ? null : r.getStatus().getLastHandledReconcileAt();
+  }
+
+  /**
+   * Paused: no CAS call, and no write but the Paused condition (Ready is left as it was). A
+   * deletion under Delete waits, and says so; under Orphan it is not paused (nothing is called).
+   */
+  private Result paused(AliyunCsr r, WriteListener listener) {
+    gate.cancel(r.getMetadata().getUid());
+    boolean deleting = r.isMarkedForDeletion();
+    String reason = deleting ? Reasons.DELETION_PAUSED : Reasons.PAUSED;
+    String message =
+        deleting
+            ? "Deletion waits: the resource is paused (annotation "
+                + CasAnnotations.PAUSED
+                + "); remove the annotation, or set spec.deletionPolicy to Orphan"
+            : "Paused by the annotation "
+                + CasAnnotations.PAUSED
+                + ": no call to CAS until it is removed";
+    Outcome outcome = Outcome.progressing(reason, message, null);
+    AliyunCsrStatus status = r.getStatus();
+    List<CsrCondition> conditions = new ArrayList<>();
+    Optional<CsrCondition> before = Optional.empty();
+    if (status != null && status.getConditions() != null) {
+      for (CsrCondition c : status.getConditions()) {
+        if (StatusBuilder.PAUSED.equals(c.getType())) {
+          before = Optional.of(c);
+        } else {
+          conditions.add(c);
+        }
+      }
+    }
+    boolean same =
+        before
+            .filter(c -> "True".equals(c.getStatus()))
+            .filter(c -> reason.equals(c.getReason()) && message.equals(c.getMessage()))
+            .isPresent();
+    if (same) {
+      return new Result(outcome, false, false);
+    }
+    String since =
+        before
+            .filter(c -> "True".equals(c.getStatus()) && c.getLastTransitionTime() != null)
+            .map(CsrCondition::getLastTransitionTime)
+            .orElse(StatusBuilder.rfc3339(clock.instant()));
+    conditions.add(
+        new CsrCondition(
+            StatusBuilder.PAUSED, "True", reason, message, r.getMetadata().getGeneration(), since));
+    JsonPatch patch = fenceOnVersion(r);
+    if (status == null || status.equals(new AliyunCsrStatus())) {
+      // No observedGeneration: a status lost before the pause still reads as lost afterwards.
+      ObjectNode only = Serialization.jsonMapper().createObjectNode();
+      only.set("conditions", Serialization.jsonMapper().valueToTree(conditions));
+      patch.add("/status", only);
+    } else {
+      patch.add("/status/conditions", Serialization.jsonMapper().valueToTree(conditions));
+    }
+    try {
+      AliyunCsr written = kube.patchStatus(r, patch);
+      listener.written(r, written);
+    } catch (KubeApi.WriteRefused e) {
+      return new Result(outcome.withRequeue(Duration.ofMillis(100)), false, e.gone());
+    }
+    log.info("{} paused: {}", key(r), message);
+    events.normal(r, reason, message);
+    return new Result(outcome, false, false);
+  }
+
   // ---- observe -------------------------------------------------------------------------------
 
   /** Returns null when the copy is known to be stale and must be read again. */
@@ -244,6 +405,7 @@ public final class UploadProtocol {
           List.of(),
           null,
           Map.of(),
+          Optional.empty(),
           Optional.empty());
     }
     if (cycle.inputs == null) {
@@ -313,6 +475,7 @@ public final class UploadProtocol {
         }
         adoption = Optional.of(cycle.adoption);
       }
+      confirm(r, cycle, now);
     }
     return new Observation(
         r,
@@ -326,7 +489,44 @@ public final class UploadProtocol {
         restore,
         restoreLease,
         found,
-        adoption);
+        adoption,
+        Optional.ofNullable(cycle.confirmation)
+            .filter(c -> status != null && Objects.equals(c.csrId(), status.getCsrId())));
+  }
+
+  /**
+   * GetCsrDetail of the current CSR, once per reconcile, when it is to be confirmed and nothing is
+   * in flight or unknown (an upload under way is not the CSR to confirm).
+   */
+  private void confirm(AliyunCsr r, Cycle cycle, Instant now) throws CasException {
+    AliyunCsrStatus status = r.getStatus();
+    if (!cycle.confirmWanted
+        || r.isMarkedForDeletion()
+        || status == null
+        || status.getCsrId() == null
+        || status.getLease() != null
+        || !Decider.list(status.getPendingUploads()).isEmpty()
+        || (cycle.confirmation != null
+            && Objects.equals(cycle.confirmation.csrId(), status.getCsrId()))) {
+      return;
+    }
+    long id = status.getCsrId();
+    drift.observationCall("GetCsrDetail");
+    Optional<CsrDetail> detail = detail(id);
+    cycle.confirmation =
+        new Observation.Confirmation(id, detail, detail.flatMap(UploadProtocol::csrSha256));
+    String result;
+    if (detail.isEmpty()) {
+      result = "missing";
+    } else if (Boolean.TRUE.equals(status.getPrivateKeyUploaded())
+        && !detail.get().hasPrivateKey()) {
+      result = "changed";
+    } else {
+      result = "confirmed";
+      cycle.confirmedAt = now;
+    }
+    log.debug("{}: confirmed CsrId {} in CAS: {}", key(r), id, result);
+    drift.observed(result);
   }
 
   private boolean isLive(UploadLease lease, Instant now) {
@@ -609,9 +809,21 @@ public final class UploadProtocol {
       throws KubeApi.WriteRefused, InterruptedException {
     AliyunCsr r = o.resource();
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
-    // The permit first: waiting for the CAS budget never holds a lease.
+    // The permit first: waiting for the CAS budget never holds a lease, nor a thread.
     if (cycle.permit == null) {
-      cycle.permit = gate.acquire();
+      CallBudget.Admission admission = gate.admit(r.getMetadata().getUid());
+      if (admission instanceof CallBudget.Later later) {
+        return Step.end(
+            settle(
+                r,
+                Outcome.progressing(
+                    Reasons.QUEUED,
+                    "Waiting for its turn in the CAS call budget (CAS_QPS, CAS_MAX_CONCURRENCY)",
+                    later.after()),
+                cycle,
+                listener));
+      }
+      cycle.permit = ((CallBudget.Granted) admission).slot();
     }
     Instant now = clock.instant();
     UploadLease lease =
@@ -707,12 +919,12 @@ public final class UploadProtocol {
     backoff.reset(r.getMetadata().getUid());
     holds.remove(r.getMetadata().getUid());
     cycle.firstReady = true;
+    String reason = next.getMissingCsrId() != null ? Reasons.REUPLOADED : Reasons.UPLOADED;
     AliyunCsr written =
         writeStatus(
             r,
             next,
-            Optional.of(
-                Outcome.ready(Reasons.UPLOADED, Decider.readyMessage(Reasons.UPLOADED, next))),
+            Optional.of(Outcome.ready(reason, Decider.readyMessage(reason, next))),
             fenceOnLease(lease),
             listener);
     crashPoints.reach(CrashPoints.Point.AFTER_STATUS);
@@ -749,18 +961,9 @@ public final class UploadProtocol {
     AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
     if (proof.gone()) {
       // CAS no longer holds the current CSR: status stops naming it; it is uploaded again.
-      StatusBuilder.clearCurrent(next);
-      return Step.next(
-          writeStatus(
-              r,
-              next,
-              Optional.of(
-                  Outcome.progressing(
-                      Reasons.UPLOADING,
-                      "CsrId " + a.csr().getCsrId() + " is no longer in CAS",
-                      null)),
-              fenceOnVersion(r),
-              listener));
+      drift.observed("missing");
+      Outcome missing = Decider.missing(next, a.adopted());
+      return Step.next(writeStatus(r, next, Optional.of(missing), fenceOnVersion(r), listener));
     }
     if (!proof.proven()) {
       refuse(r, a.csr().getCsrId(), "send the private key to");
@@ -830,6 +1033,14 @@ public final class UploadProtocol {
   private Result settle(AliyunCsr r, Outcome outcome, Cycle cycle, WriteListener listener) {
     if (r.getSpec() != null || !r.isMarkedForDeletion()) {
       AliyunCsrStatus record = StatusBuilder.copyRecord(r.getStatus());
+      if (cycle.confirmedAt != null
+          && cycle.confirmation != null
+          && Objects.equals(record.getCsrId(), cycle.confirmation.csrId())) {
+        record.setLastConfirmedAt(StatusBuilder.rfc3339(cycle.confirmedAt));
+      }
+      if (cycle.request != null) {
+        record.setLastHandledReconcileAt(cycle.request);
+      }
       try {
         writeStatus(r, record, Optional.of(outcome), fenceOnVersion(r), listener);
       } catch (KubeApi.WriteRefused e) {

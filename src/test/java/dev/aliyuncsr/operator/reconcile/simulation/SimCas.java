@@ -153,6 +153,20 @@ final class SimCas {
       }
 
       @Override
+      public CsrPage listCsrPage(long page, long pageSize) throws CasException {
+        scheduler.yieldNow();
+        count("ListCsr");
+        maybeFail("ListCsr");
+        List<CsrSummary> all = new ArrayList<>();
+        for (Stored s : live.values()) {
+          all.add(new CsrSummary(s.id, s.name, null, s.hasKey));
+        }
+        int from = (int) Math.min(all.size(), (page - 1) * pageSize);
+        int to = (int) Math.min(all.size(), from + pageSize);
+        return new CsrPage(new ArrayList<>(all.subList(from, to)), all.size());
+      }
+
+      @Override
       public CsrDetail getCsrDetail(long csrId) throws CasException {
         scheduler.yieldNow();
         count("GetCsrDetail");

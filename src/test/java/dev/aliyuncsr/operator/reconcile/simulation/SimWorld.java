@@ -687,17 +687,33 @@ final class SimWorld {
           kubeView(),
           cas.client(scheduler, this::caller),
           cas.client(scheduler, this::caller),
-          () -> {
-            scheduler.yieldNow();
-            return new dev.aliyuncsr.operator.cloud.CallBudget.Slot() {
-              @Override
-              public void awaitRate() {
-                scheduler.yieldNow(); // the wait for the rate: time may pass, the process may die
-              }
+          new UploadProtocol.UploadGate() {
+            @Override
+            public dev.aliyuncsr.operator.cloud.CallBudget.Admission admit(String key) {
+              scheduler.yieldNow();
+              return new dev.aliyuncsr.operator.cloud.CallBudget.Granted(slot());
+            }
 
-              @Override
-              public void close() {}
-            };
+            @Override
+            public dev.aliyuncsr.operator.cloud.CallBudget.Slot acquire() {
+              scheduler.yieldNow();
+              return slot();
+            }
+
+            @Override
+            public void cancel(String key) {}
+
+            private dev.aliyuncsr.operator.cloud.CallBudget.Slot slot() {
+              return new dev.aliyuncsr.operator.cloud.CallBudget.Slot() {
+                @Override
+                public void awaitRate() {
+                  scheduler.yieldNow(); // the wait for the rate: time may pass, the process dies
+                }
+
+                @Override
+                public void close() {}
+              };
+            }
           },
           this::inputs,
           peers(),
@@ -716,7 +732,8 @@ final class SimWorld {
               Duration.ofMinutes(5),
               bound -> Math.floorMod(jitter.nextLong(), bound)),
           CrashPoints.none(),
-          new UploadProtocol.Settings(holder, LEASE, MAX_CALL, () -> holder + "#" + (++tokens[0])));
+          new UploadProtocol.Settings(holder, LEASE, MAX_CALL, () -> holder + "#" + (++tokens[0])),
+          UploadProtocol.DriftListener.NONE);
     }
 
     void reconcileOne() {
