@@ -19,6 +19,16 @@ public final class CallBudget {
   private final Semaphore inFlight;
   private long nextFreeNanos;
 
+  /**
+   * When the last call went (System.nanoTime), and the least gap to the next one. A call that goes
+   * late, after its place in the rate, must not go right before the next on-time one: the service
+   * counts calls in a sliding second as they arrive. The gap is 2 % above the spacing, so that the
+   * jitter between leaving here and arriving there does not put one call too many in a second.
+   */
+  private long lastCallNanos;
+
+  private final long minGapNanos;
+
   /** Slots in the rate promised to callers that come back for them ({@link #admit}). */
   private final Map<String, Long> reservations = new HashMap<>();
 
@@ -37,6 +47,8 @@ public final class CallBudget {
     this.burst = burst;
     this.inFlight = new Semaphore(maxConcurrentCalls, true);
     this.nextFreeNanos = System.nanoTime();
+    this.minGapNanos = burst == 1 ? nanosPerCall + nanosPerCall / 50 : 0;
+    this.lastCallNanos = nextFreeNanos - minGapNanos;
   }
 
   /** A permit to make one call; close it when the call returns. */
@@ -74,14 +86,8 @@ public final class CallBudget {
 
       @Override
       public void awaitRate() throws InterruptedException {
-        long wait = reserve();
-        if (wait > 0) {
-          // Rate limiting, not synchronisation: the caller must not call before its slot.
-          LockSupport.parkNanos(wait);
-          if (Thread.interrupted()) {
-            throw new InterruptedException();
-          }
-        }
+        long slotAt = reserve() + System.nanoTime();
+        parkUntil(callAt(slotAt));
       }
 
       @Override
@@ -163,14 +169,8 @@ public final class CallBudget {
 
       @Override
       public void awaitRate() throws InterruptedException {
-        long wait = slotAt - System.nanoTime();
-        if (wait > 0) {
-          // Rate limiting, not synchronisation: at most the admission's maxPark.
-          LockSupport.parkNanos(wait);
-          if (Thread.interrupted()) {
-            throw new InterruptedException();
-          }
-        }
+        // Usually at most the admission's maxPark; longer only behind calls that went late.
+        parkUntil(callAt(slotAt));
       }
 
       @Override
@@ -181,6 +181,24 @@ public final class CallBudget {
         }
       }
     };
+  }
+
+  /** When a call whose place in the rate is {@code slotAt} goes: after the last one's gap too. */
+  private synchronized long callAt(long slotAt) {
+    long at = Math.max(slotAt, lastCallNanos + minGapNanos);
+    lastCallNanos = at;
+    return at;
+  }
+
+  /** Rate limiting, not synchronisation: the caller must not call before its time. */
+  private static void parkUntil(long at) throws InterruptedException {
+    long wait;
+    while ((wait = at - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(wait);
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
+    }
   }
 
   private synchronized long reserve() {
