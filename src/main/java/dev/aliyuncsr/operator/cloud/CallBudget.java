@@ -185,7 +185,7 @@ public final class CallBudget {
 
   /** When a call whose place in the rate is {@code slotAt} goes: after the last one's gap too. */
   private synchronized long callAt(long slotAt) {
-    long at = Math.max(slotAt, lastCallNanos + minGapNanos);
+    long at = Math.max(Math.max(slotAt, lastCallNanos + minGapNanos), System.nanoTime());
     lastCallNanos = at;
     return at;
   }

@@ -20,6 +20,28 @@ class OperatorConfigTest {
     assertThat(config.cas().qps()).isEqualTo(5);
     assertThat(config.watchNamespaces()).isEmpty();
     assertThat(config.resyncInterval()).isEqualTo(Duration.ofHours(1));
+    assertThat(config.observeInterval()).isEqualTo(Duration.ofHours(6));
+    assertThat(config.observeShare()).isEqualTo(0.2);
+    assertThat(config.observeQps()).isEqualTo(1.0);
+  }
+
+  @Test
+  void observationCanBeTunedOrTurnedOff() {
+    OperatorConfig tuned =
+        OperatorConfig.fromEnvironment(
+            Map.of("CAS_OBSERVE_INTERVAL", "10m", "CAS_OBSERVE_SHARE", "50%", "CAS_QPS", "8"));
+    assertThat(tuned.observeInterval()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(tuned.observeQps()).isEqualTo(4.0);
+    assertThat(
+            OperatorConfig.fromEnvironment(Map.of("CAS_OBSERVE_INTERVAL", "0")).observeInterval())
+        .isZero();
+    for (String bad : new String[] {"0", "1.5", "-0.1", "none", "120%"}) {
+      assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("CAS_OBSERVE_SHARE", bad)))
+          .hasMessageContaining("CAS_OBSERVE_SHARE");
+    }
+    assertThatThrownBy(
+            () -> OperatorConfig.fromEnvironment(Map.of("CAS_OBSERVE_INTERVAL", "sometimes")))
+        .hasMessageContaining("CAS_OBSERVE_INTERVAL");
   }
 
   @Test
