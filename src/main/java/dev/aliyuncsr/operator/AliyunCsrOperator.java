@@ -1,7 +1,8 @@
 package dev.aliyuncsr.operator;
 
-import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
-import dev.aliyuncsr.operator.cloud.CallBudget;
+import dev.aliyuncsr.operator.accounts.CasAccount;
+import dev.aliyuncsr.operator.accounts.CasAccounts;
+import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.observability.MeteredCasClient;
@@ -26,6 +27,7 @@ import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
   private final EventRecorder events;
   private final AtomicBoolean closing;
   private final CasObserver observer;
+  private final CasAccounts accounts;
 
   /**
    * The longest a reconcile thread waits for its place in the CAS rate; further away, the resource
@@ -60,7 +63,9 @@ public final class AliyunCsrOperator implements AutoCloseable {
       OperatorConfig config,
       EventRecorder events,
       AtomicBoolean closing,
-      CasObserver observer) {
+      CasObserver observer,
+      CasAccounts accounts) {
+    this.accounts = accounts;
     this.operator = operator;
     this.observer = observer;
     this.closing = closing;
@@ -70,8 +75,29 @@ public final class AliyunCsrOperator implements AutoCloseable {
     this.config = config;
   }
 
+  /**
+   * Starts with the SDK for AliyunCasAccounts.
+   *
+   * @param cas the operator's own (default) account; null when DEFAULT_ACCOUNT=none
+   */
   public static AliyunCsrOperator start(
       KubernetesClient client, CasClient cas, OperatorConfig config) {
+    return start(
+        client,
+        cas,
+        config,
+        (account, settings, credentials) -> AlibabaCasClient.create(settings, credentials));
+  }
+
+  /**
+   * @param cas the operator's own (default) account; null when DEFAULT_ACCOUNT=none
+   * @param accountClients builds the CAS client of each AliyunCasAccount
+   */
+  public static AliyunCsrOperator start(
+      KubernetesClient client,
+      CasClient cas,
+      OperatorConfig config,
+      CasAccounts.ClientFactory accountClients) {
     Clock clock = Clock.systemUTC();
     OperatorMetrics metrics = new OperatorMetrics();
     AtomicBoolean closing = new AtomicBoolean();
@@ -121,25 +147,69 @@ public final class AliyunCsrOperator implements AutoCloseable {
               }
             });
     EventRecorder events = new EventRecorder(client, clock);
-    // One budget for every CAS call of this process. UploadCsr takes its permit before the upload
-    // lease is written (so waiting for the budget never holds a lease) and is then called on the
-    // unbudgeted client; every other call waits for a permit of its own.
-    CallBudget budget = new CallBudget(config.cas().qps(), config.cas().maxConcurrentCalls(), 1);
-    CasClient metered = new MeteredCasClient(cas, metrics);
     RetryBackoff backoff = new RetryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(5));
     var settings =
         UploadProtocol.Settings.of(
             config.identity() + "/" + ProcessHandle.current().pid(),
             config.cas().leaseDuration(),
             config.cas().maxCallTime());
+    // Each account has its own budget: a token bucket and a cap on calls in flight. UploadCsr takes
+    // its permit before the upload lease is written (so waiting for the budget never holds a
+    // lease) and is then called on the unbudgeted client; every other call waits for a permit of
+    // its own. Observation has a budget of its own in each account, a share of its rate.
+    var accountSettings =
+        new CasAccounts.Settings(
+            config.operatorNamespace().isEmpty()
+                ? java.util.Objects.requireNonNullElse(client.getNamespace(), "default")
+                : config.operatorNamespace(),
+            config.stsEndpoint(),
+            config.oidcTokenFile(),
+            config.cas(),
+            config.observeShare(),
+            MAX_PARK);
+    CasAccount defaultAccount =
+        cas == null
+            ? null
+            : CasAccounts.defaultAccount(
+                new MeteredCasClient(cas, metrics, CasAccount.DEFAULT_LABEL), accountSettings);
+    AtomicReference<AliyunCsrReconciler> reconcilerRef = new AtomicReference<>();
+    CasAccounts accounts =
+        new CasAccounts(
+            client,
+            accountSettings,
+            defaultAccount,
+            (name, casSettings, credentials) ->
+                new MeteredCasClient(
+                    accountClients.create(name, casSettings, credentials), metrics, name),
+            new CasAccounts.Listener() {
+              @Override
+              public void accountChanged(String account) {
+                var r = reconcilerRef.get();
+                if (r != null) {
+                  r.accountChanged(account);
+                }
+              }
+
+              @Override
+              public void namespaceChanged(String namespace) {
+                var r = reconcilerRef.get();
+                if (r != null) {
+                  r.namespaceChanged(namespace);
+                }
+              }
+            },
+            account -> {
+              var r = reconcilerRef.get();
+              return r == null ? 0 : r.holders(account);
+            },
+            () -> leading.get() && !closing.get(),
+            clock);
     var reconciler =
         new AliyunCsrReconciler(
             peers ->
                 new UploadProtocol(
                     new FabricKubeApi(client),
-                    new BudgetedCasClient(metered, budget),
-                    metered,
-                    UploadProtocol.UploadGate.of(budget, MAX_PARK),
+                    accounts,
                     new SecretInputs(client)::load,
                     peers,
                     events,
@@ -160,6 +230,8 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     }),
             backoff,
             metrics);
+    reconcilerRef.set(reconciler);
+    accounts.start();
     operator.register(
         reconciler,
         o -> {
@@ -192,13 +264,11 @@ public final class AliyunCsrOperator implements AutoCloseable {
     operator.start();
     CasObserver observer = null;
     if (!config.observeInterval().isZero()) {
-      // Observation has a budget of its own, a share of CAS_QPS, one call at a time: it never
-      // takes an upload's place. Alibaba counts limits per API, and it calls ListCsr and
-      // GetCsrDetail only.
-      CallBudget observeBudget = new CallBudget(config.observeQps(), 1, 1);
+      // Observation has a budget of its own in each account, a share of its rate, one call at a
+      // time: it never takes an upload's place. Alibaba counts limits per API, and it calls
+      // ListCsr and GetCsrDetail only.
       observer =
           new CasObserver(
-                  new BudgetedCasClient(metered, observeBudget),
                   new FabricKubeApi(client),
                   new CasObserver.Host() {
                     @Override
@@ -209,6 +279,11 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     @Override
                     public void confirm(dev.aliyuncsr.operator.api.AliyunCsr resource) {
                       reconciler.confirm(resource);
+                    }
+
+                    @Override
+                    public java.util.Optional<CasClient> observeClient(String account) {
+                      return accounts.observeClient(account);
                     }
                   },
                   new CasObserver.Metrics() {
@@ -232,7 +307,8 @@ public final class AliyunCsrOperator implements AutoCloseable {
                   () -> leading.get() && !closing.get() && operator.getRuntimeInfo().isStarted())
               .start();
     }
-    return new AliyunCsrOperator(operator, metrics, client, config, events, closing, observer);
+    return new AliyunCsrOperator(
+        operator, metrics, client, config, events, closing, observer, accounts);
   }
 
   public OperatorMetrics metrics() {
@@ -252,6 +328,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
       observer.close();
     }
     operator.stop();
+    accounts.close();
     events.close();
     if (config.leaderElection()) {
       releaseLease();

@@ -21,7 +21,9 @@ public final class OperatorMain {
     AlibabaCasClient sdkClient;
     try {
       config = OperatorConfig.fromEnvironment(System.getenv());
-      sdkClient = AlibabaCasClient.create(config.cas());
+      // The operator's own credentials serve resources without spec.accountRef, unless
+      // DEFAULT_ACCOUNT=none makes every resource name an AliyunCasAccount.
+      sdkClient = config.defaultAccount() ? AlibabaCasClient.create(config.cas()) : null;
     } catch (OperatorConfig.InvalidConfigException | CasException e) {
       log.error("cannot start: {}", e.getMessage());
       System.exit(2);

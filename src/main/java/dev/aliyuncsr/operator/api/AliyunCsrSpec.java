@@ -37,6 +37,11 @@ public class AliyunCsrSpec {
           + " public key matches the CSR in csrSecretRef.")
   private Long csrId;
 
+  @JsonPropertyDescription(
+      "The AliyunCasAccount to upload into. When omitted, the operator's default account (its own"
+          + " credentials) is used. Cannot change once CAS holds a CSR of this resource.")
+  private AccountRef accountRef;
+
   @Default("Delete")
   @JsonPropertyDescription(
       "What happens to the CSR in CAS when this resource is deleted or its CSR is replaced:"
@@ -74,6 +79,19 @@ public class AliyunCsrSpec {
 
   public void setCsrId(Long csrId) {
     this.csrId = csrId;
+  }
+
+  public AccountRef getAccountRef() {
+    return accountRef;
+  }
+
+  public void setAccountRef(AccountRef accountRef) {
+    this.accountRef = accountRef;
+  }
+
+  /** The account named by spec.accountRef, or null for the operator's default account. */
+  public String accountName() {
+    return accountRef == null ? null : accountRef.getName();
   }
 
   public DeletionPolicy getDeletionPolicy() {

@@ -14,6 +14,11 @@ public class AliyunCsrStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
+  @JsonPropertyDescription(
+      "The AliyunCasAccount that holds this resource's CSRs, pending uploads and superseded CSRs;"
+          + " absent for the operator's default account. Set before the first upload.")
+  private String account;
+
   @JsonPropertyDescription("ID of the CSR in CAS (UploadCsr's CsrId).")
   private Long csrId;
 
@@ -192,6 +197,14 @@ public class AliyunCsrStatus {
     this.lastConfirmedAt = lastConfirmedAt;
   }
 
+  public String getAccount() {
+    return account;
+  }
+
+  public void setAccount(String account) {
+    this.account = account;
+  }
+
   public Long getMissingCsrId() {
     return missingCsrId;
   }
@@ -257,6 +270,7 @@ public class AliyunCsrStatus {
         && Objects.equals(lastConfirmedAt, s.lastConfirmedAt)
         && Objects.equals(lastHandledReconcileAt, s.lastHandledReconcileAt)
         && Objects.equals(missingCsrId, s.missingCsrId)
+        && Objects.equals(account, s.account)
         && Objects.equals(lease, s.lease)
         && Objects.equals(pendingUploads, s.pendingUploads)
         && Objects.equals(supersededCsrs, s.supersededCsrs)

@@ -36,6 +36,12 @@ public final class Reasons {
   /** Deletion under Delete waits while paused: unpause, or set deletionPolicy Orphan. */
   public static final String DELETION_PAUSED = "DeletionPaused";
 
+  /** spec.accountRef names an AliyunCasAccount that does not exist (yet); watched. */
+  public static final String ACCOUNT_NOT_FOUND = "AccountNotFound";
+
+  /** The AliyunCasAccount exists but its credentials do not work (yet); watched. */
+  public static final String ACCOUNT_NOT_READY = "AccountNotReady";
+
   // Missing input: wait for the user (Secrets are watched)
   public static final String SECRET_NOT_FOUND = "SecretNotFound";
   public static final String SECRET_KEY_MISSING = "SecretKeyMissing";
@@ -53,6 +59,9 @@ public final class Reasons {
   public static final String ADOPTED_CSR_GONE = "AdoptedCsrGone";
 
   public static final String DUPLICATE_EXTERNAL_RESOURCES = "DuplicateExternalResources";
+
+  /** The AliyunCasAccount does not select this resource's namespace: no CAS call. */
+  public static final String ACCOUNT_NOT_PERMITTED = "AccountNotPermitted";
 
   /** Another AliyunCsr, created earlier, has the same upload name: this one calls nothing. */
   public static final String UPLOAD_NAME_CONFLICT = "UploadNameConflict";

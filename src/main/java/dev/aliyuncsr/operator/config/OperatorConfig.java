@@ -22,6 +22,12 @@ import java.util.stream.Collectors;
  * @param observeInterval how often each Ready resource's CSR is confirmed in CAS; zero turns the
  *     observation off
  * @param observeShare the part of CAS_QPS that observation may use, in (0, 1]
+ * @param defaultAccount whether resources without spec.accountRef use the operator's own
+ *     credentials (DEFAULT_ACCOUNT is not "none")
+ * @param operatorNamespace where the credential Secrets of AliyunCasAccounts live; empty means the
+ *     client's namespace
+ * @param stsEndpoint the STS host for RRSA and assume-role accounts (always HTTPS)
+ * @param oidcTokenFile the projected ServiceAccount token RRSA accounts exchange
  */
 public record OperatorConfig(
     CasSettings cas,
@@ -35,7 +41,11 @@ public record OperatorConfig(
     String leaseNamespace,
     String identity,
     Duration observeInterval,
-    double observeShare) {
+    double observeShare,
+    boolean defaultAccount,
+    String operatorNamespace,
+    String stsEndpoint,
+    String oidcTokenFile) {
 
   /** A setting that cannot be used; the message names the variable. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -76,7 +86,27 @@ public record OperatorConfig(
         get(env, "LEADER_ELECTION_NAMESPACE", get(env, "POD_NAMESPACE", "")),
         get(env, "POD_NAME", defaultIdentity()),
         durationOrOff(env, "CAS_OBSERVE_INTERVAL", Duration.ofHours(6)),
-        share(env, "CAS_OBSERVE_SHARE", 0.2));
+        share(env, "CAS_OBSERVE_SHARE", 0.2),
+        defaultAccount(env),
+        get(env, "POD_NAMESPACE", ""),
+        get(env, "STS_ENDPOINT", "sts.aliyuncs.com"),
+        get(
+            env,
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token"));
+  }
+
+  private static boolean defaultAccount(Map<String, String> env) {
+    String value = get(env, "DEFAULT_ACCOUNT", "operator").toLowerCase(Locale.ROOT);
+    return switch (value) {
+      case "operator" -> true;
+      case "none" -> false;
+      default ->
+          throw new InvalidConfigException(
+              "DEFAULT_ACCOUNT must be operator (the operator's own credentials) or none, not '"
+                  + value
+                  + "'");
+    };
   }
 
   /** The CAS calls observation may spend per second. */

@@ -8,10 +8,15 @@ import java.time.Duration;
 /** Records every CAS call's action, outcome and latency in {@link OperatorMetrics}. */
 public final class MeteredCasClient extends InterceptingCasClient {
   private final OperatorMetrics metrics;
+  private final String account;
 
-  public MeteredCasClient(CasClient delegate, OperatorMetrics metrics) {
+  /**
+   * @param account the account's label in the metrics: "default", or its name
+   */
+  public MeteredCasClient(CasClient delegate, OperatorMetrics metrics, String account) {
     super(delegate);
     this.metrics = metrics;
+    this.account = account;
   }
 
   @Override
@@ -19,10 +24,10 @@ public final class MeteredCasClient extends InterceptingCasClient {
     long start = System.nanoTime();
     try {
       T result = call.run();
-      metrics.casCall(action, "OK", Duration.ofNanos(System.nanoTime() - start));
+      metrics.casCall(account, action, "OK", Duration.ofNanos(System.nanoTime() - start));
       return result;
     } catch (CasException e) {
-      metrics.casCall(action, e.code(), Duration.ofNanos(System.nanoTime() - start));
+      metrics.casCall(account, action, e.code(), Duration.ofNanos(System.nanoTime() - start));
       throw e;
     }
   }

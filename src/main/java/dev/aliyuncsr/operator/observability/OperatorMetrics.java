@@ -94,10 +94,14 @@ public final class OperatorMetrics {
     return registry.scrape();
   }
 
-  /** One CAS call: its action, "OK" or the error code, and how long it took. */
-  public void casCall(String action, String outcome, Duration latency) {
+  /**
+   * One CAS call: the account it went to ("default" for the operator's own credentials; bounded by
+   * the number of accounts), its action, "OK" or the error code, and how long it took.
+   */
+  public void casCall(String account, String action, String outcome, Duration latency) {
     Timer.builder("aliyuncsr_cas_calls")
-        .description("CAS API calls by action and outcome")
+        .description("CAS API calls by account, action and outcome")
+        .tag("account", account)
         .tag("action", action)
         .tag("outcome", outcome)
         .register(registry)
@@ -105,6 +109,7 @@ public final class OperatorMetrics {
     if (outcome.startsWith("Throttling")) {
       Counter.builder("aliyuncsr_cas_throttled")
           .description("CAS calls answered with a Throttling code")
+          .tag("account", account)
           .tag("action", action)
           .register(registry)
           .increment();

@@ -40,6 +40,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   static final String SECRET_INDEX = "aliyuncsr-secret-refs";
   static final String UPLOAD_NAME_INDEX = "aliyuncsr-upload-names";
   static final String CSR_ID_INDEX = "aliyuncsr-csr-ids";
+  static final String ACCOUNT_INDEX = "aliyuncsr-accounts";
 
   /** Informers list in pages of this size, so a large namespace is never one huge response. */
   public static final long LIST_PAGE = 500;
@@ -98,6 +99,36 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   public List<AliyunCsr> cachedResources() {
     var c = cache;
     return c == null ? List.of() : c.list().collect(Collectors.toList());
+  }
+
+  /** How many resources hold a CSR (or an upload of unknown result) in the named account. */
+  public int holders(String account) {
+    var c = cache;
+    return c == null ? 0 : c.byIndex(ACCOUNT_INDEX, "held:" + account).size();
+  }
+
+  /** An account appeared, changed or went: every resource that names it or is held in it looks. */
+  public void accountChanged(String account) {
+    var c = cache;
+    if (c == null) {
+      return;
+    }
+    Set<ResourceID> ids = new java.util.HashSet<>();
+    for (String key : new String[] {"held:" + account, "ref:" + account}) {
+      c.byIndex(ACCOUNT_INDEX, key).forEach(r -> ids.add(ResourceID.fromResource(r)));
+    }
+    ids.forEach(confirmations::propagateEvent);
+  }
+
+  /** A namespace's labels may have changed: its resources that name an account look again. */
+  public void namespaceChanged(String namespace) {
+    var c = cache;
+    if (c == null) {
+      return;
+    }
+    c.list(namespace)
+        .filter(r -> r.getSpec() != null && r.getSpec().accountName() != null)
+        .forEach(r -> confirmations.propagateEvent(ResourceID.fromResource(r)));
   }
 
   /** Reconcile {@code resource} soon, confirming its CSR in CAS by GetCsrDetail. */
@@ -189,6 +220,19 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     return ids;
   }
 
+  /** Index keys: "ref:" the account spec names, "held:" the account status holds CSRs in. */
+  static List<String> accountKeys(AliyunCsr resource) {
+    List<String> keys = new ArrayList<>();
+    if (resource.getSpec() != null && resource.getSpec().accountName() != null) {
+      keys.add("ref:" + resource.getSpec().accountName());
+    }
+    var status = resource.getStatus();
+    if (StatusBuilder.holdsRecord(status) && status.getAccount() != null) {
+      keys.add("held:" + status.getAccount());
+    }
+    return keys;
+  }
+
   static List<String> uploadNames(AliyunCsr resource) {
     return resource.getSpec() == null ? List.of() : List.of(UploadNames.of(resource));
   }
@@ -199,6 +243,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     context.getPrimaryCache().addIndexer(SECRET_INDEX, AliyunCsrReconciler::referencedSecrets);
     context.getPrimaryCache().addIndexer(UPLOAD_NAME_INDEX, AliyunCsrReconciler::uploadNames);
     context.getPrimaryCache().addIndexer(CSR_ID_INDEX, AliyunCsrReconciler::recordedCsrIds);
+    context.getPrimaryCache().addIndexer(ACCOUNT_INDEX, AliyunCsrReconciler::accountKeys);
     cache = context.getPrimaryCache();
     // One Secret source per watched namespace, each with a store of its own: JOSDK gives one
     // source's ItemStore to each of its namespaces' informers, and they must not share it.

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -60,6 +62,12 @@ public final class CasObserver implements AutoCloseable {
 
     /** Reconcile this resource soon, confirming its CSR by GetCsrDetail. */
     void confirm(AliyunCsr resource);
+
+    /**
+     * The observation client of the account that status.account names (null: the default one);
+     * empty when the account does not work now (its resources wait for the next pass).
+     */
+    Optional<CasClient> observeClient(String account);
   }
 
   /** The metrics the observer feeds. */
@@ -72,7 +80,6 @@ public final class CasObserver implements AutoCloseable {
     void confirmationAge(Duration age);
   }
 
-  private final CasClient cas;
   private final KubeApi kube;
   private final Host host;
   private final Metrics metrics;
@@ -83,19 +90,16 @@ public final class CasObserver implements AutoCloseable {
   private final ExecutorService writers;
 
   /**
-   * @param cas the client for observation, on the observation budget
    * @param interval how often each resource is confirmed; positive
    * @param active whether this process reconciles (the leader)
    */
   public CasObserver(
-      CasClient cas,
       KubeApi kube,
       Host host,
       Metrics metrics,
       Clock clock,
       Duration interval,
       BooleanSupplier active) {
-    this.cas = cas;
     this.kube = kube;
     this.host = host;
     this.metrics = metrics;
@@ -154,14 +158,56 @@ public final class CasObserver implements AutoCloseable {
       return PassResult.NOTHING;
     }
     // Everyone confirmed more than half an interval ago goes along: one pass serves them all.
-    Map<Long, AliyunCsr> wanted = new HashMap<>();
+    // Each account is listed with its own client: a CsrId means something only in its account.
+    Map<String, Map<Long, AliyunCsr>> byAccount = new HashMap<>();
     for (AliyunCsr r : observable) {
       if (Duration.between(confirmedAt(r), now).compareTo(interval.dividedBy(2)) >= 0) {
-        wanted.put(r.getStatus().getCsrId(), r);
+        byAccount
+            .computeIfAbsent(accountKey(r), a -> new HashMap<>())
+            .put(r.getStatus().getCsrId(), r);
       }
     }
     List<AliyunCsr> confirmed = new ArrayList<>();
     List<AliyunCsr> suspects = new ArrayList<>();
+    int calls = 0;
+    for (var group : byAccount.entrySet()) {
+      String account = group.getKey().isEmpty() ? null : group.getKey();
+      Optional<CasClient> cas = host.observeClient(account);
+      if (cas.isEmpty()) {
+        continue;
+      }
+      calls += listAccount(cas.get(), account, group.getValue(), confirmed, suspects);
+    }
+    Instant seen = clock.instant();
+    record(confirmed, seen);
+    for (AliyunCsr r : suspects) {
+      log.info(
+          "{}/{}: CsrId {} not as recorded in ListCsr; confirming it with GetCsrDetail",
+          r.getMetadata().getNamespace(),
+          r.getMetadata().getName(),
+          r.getStatus().getCsrId());
+      host.confirm(r);
+    }
+    metrics.observed("confirmed", confirmed.size());
+    log.debug(
+        "observation pass: {} confirmed, {} to confirm one by one, {} ListCsr calls",
+        confirmed.size(),
+        suspects.size(),
+        calls);
+    return new PassResult(confirmed.size(), suspects.size(), calls);
+  }
+
+  /**
+   * Pages through one account's ListCsr until every wanted CsrId is found or the pages end; what is
+   * found goes to {@code confirmed} (or {@code suspects} when the key CAS held is gone), what the
+   * whole list lacks to {@code suspects}. Returns the calls made.
+   */
+  private int listAccount(
+      CasClient cas,
+      String account,
+      Map<Long, AliyunCsr> wanted,
+      List<AliyunCsr> confirmed,
+      List<AliyunCsr> suspects) {
     int calls = 0;
     try {
       for (long page = 1; !wanted.isEmpty(); page++) {
@@ -183,27 +229,19 @@ public final class CasObserver implements AutoCloseable {
       }
     } catch (CasException e) {
       // Nothing is concluded from a pass that did not finish: the rest waits for the next one.
-      log.warn("observation pass stopped after {} ListCsr calls: {}", calls, e.getMessage());
+      log.warn(
+          "observation of account {} stopped after {} ListCsr calls: {}",
+          account == null ? "default" : account,
+          calls,
+          e.getMessage());
       wanted.clear();
     }
     suspects.addAll(wanted.values());
-    Instant seen = clock.instant();
-    record(confirmed, seen);
-    for (AliyunCsr r : suspects) {
-      log.info(
-          "{}/{}: CsrId {} not as recorded in ListCsr; confirming it with GetCsrDetail",
-          r.getMetadata().getNamespace(),
-          r.getMetadata().getName(),
-          r.getStatus().getCsrId());
-      host.confirm(r);
-    }
-    metrics.observed("confirmed", confirmed.size());
-    log.debug(
-        "observation pass: {} confirmed, {} to confirm one by one, {} ListCsr calls",
-        confirmed.size(),
-        suspects.size(),
-        calls);
-    return new PassResult(confirmed.size(), suspects.size(), calls);
+    return calls;
+  }
+
+  private static String accountKey(AliyunCsr r) {
+    return Objects.requireNonNullElse(r.getStatus().getAccount(), "");
   }
 
   /** Writes lastConfirmedAt, only while status still names the CSR that was confirmed. */

@@ -213,6 +213,7 @@ final class Decider {
     AliyunCsrStatus next = StatusBuilder.copyRecord(record);
     next.setPendingUploads(o.restore().isEmpty() ? null : new ArrayList<>(o.restore()));
     next.setLease(o.restore().isEmpty() ? null : o.restoreLease());
+    next.setAccount(o.account());
     return new Action.WriteRecord(
         next,
         Optional.of(
@@ -350,6 +351,7 @@ final class Decider {
     }
     var detail = adoption.detail().get();
     next.setLease(null);
+    next.setAccount(o.account());
     StatusBuilder.setCurrent(
         next,
         new UploadedCsr(

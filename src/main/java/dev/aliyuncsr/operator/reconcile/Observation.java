@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param adoption GetCsrDetail of spec.csrId, when adoption had to be checked
  * @param confirmation GetCsrDetail of the current CSR, when this reconcile was asked to confirm it
  *     (the observer missed it in ListCsr, or a person asked for a reconcile)
+ * @param account the account this reconcile calls (null: the default one), for status.account
  */
 record Observation(
     AliyunCsr resource,
@@ -43,7 +44,8 @@ record Observation(
     UploadLease restoreLease,
     Map<CasCsrRef, List<CasCsrRef>> found,
     Optional<Adoption> adoption,
-    Optional<Confirmation> confirmation) {
+    Optional<Confirmation> confirmation,
+    String account) {
 
   /** The current CSR as CAS describes it now; empty detail when CAS no longer has it. */
   record Confirmation(long csrId, Optional<CsrDetail> detail, Optional<String> csrSha256) {}

@@ -91,6 +91,18 @@ public final class StatusBuilder {
     return copyUploadFields(from == null ? new AliyunCsrStatus() : from);
   }
 
+  /**
+   * Whether the status records anything in CAS: a CSR, an upload whose result is unknown, a
+   * superseded CSR, or a lease. Its calls then go to the account it names.
+   */
+  public static boolean holdsRecord(AliyunCsrStatus status) {
+    return status != null
+        && (status.getCsrId() != null
+            || (status.getPendingUploads() != null && !status.getPendingUploads().isEmpty())
+            || (status.getSupersededCsrs() != null && !status.getSupersededCsrs().isEmpty())
+            || status.getLease() != null);
+  }
+
   /** Forgets the current CSR (it was superseded or deleted). */
   public static void clearCurrent(AliyunCsrStatus status) {
     status.setCsrId(null);
@@ -146,6 +158,7 @@ public final class StatusBuilder {
     to.setLastConfirmedAt(from.getLastConfirmedAt());
     to.setLastHandledReconcileAt(from.getLastHandledReconcileAt());
     to.setMissingCsrId(from.getMissingCsrId());
+    to.setAccount(from.getAccount());
     to.setLease(from.getLease());
     to.setPendingUploads(
         from.getPendingUploads() == null ? null : new ArrayList<>(from.getPendingUploads()));

@@ -146,9 +146,7 @@ public final class UploadProtocol {
   public record Result(Outcome outcome, boolean firstReady, boolean gone) {}
 
   private final KubeApi kube;
-  private final CasClient cas;
-  private final CasClient uploads;
-  private final UploadGate gate;
+  private final CasRoute routes;
   private final Inputs inputs;
   private final Peers peers;
   private final EventSink events;
@@ -178,10 +176,35 @@ public final class UploadProtocol {
       CrashPoints crashPoints,
       Settings settings,
       DriftListener drift) {
+    this(
+        kube,
+        CasRoute.single(cas, uploads, gate),
+        inputs,
+        peers,
+        events,
+        clock,
+        backoff,
+        crashPoints,
+        settings,
+        drift);
+  }
+
+  /**
+   * @param routes which account each resource's calls go to
+   */
+  public UploadProtocol(
+      KubeApi kube,
+      CasRoute routes,
+      Inputs inputs,
+      Peers peers,
+      EventSink events,
+      Clock clock,
+      RetryBackoff backoff,
+      CrashPoints crashPoints,
+      Settings settings,
+      DriftListener drift) {
     this.kube = kube;
-    this.cas = cas;
-    this.uploads = uploads;
-    this.gate = gate;
+    this.routes = routes;
     this.inputs = inputs;
     this.peers = peers;
     this.events = events;
@@ -194,6 +217,13 @@ public final class UploadProtocol {
 
   /** What one reconcile carries from one cycle to the next; nothing survives the reconcile. */
   private static final class Cycle {
+    /** The account of this reconcile: where its calls go, and which status.account records. */
+    String account;
+
+    CasClient cas;
+    CasClient uploads;
+    UploadGate gate;
+
     Validated<SecretInputs.Inputs> inputs;
     UploadLease heldLease;
     CallBudget.Slot permit;
@@ -257,6 +287,14 @@ public final class UploadProtocol {
     if (held.isPresent()) {
       return held.get();
     }
+    CasRoute.Route route = routes.route(cached);
+    if (route.refusal().isPresent()) {
+      return settle(cached, route.refusal().get(), cycle, listener);
+    }
+    cycle.account = route.account();
+    cycle.cas = route.cas();
+    cycle.uploads = route.uploads();
+    cycle.gate = route.gate();
     try {
       for (int step = 0; step < MAX_STEPS; step++) {
         Observation observation;
@@ -315,7 +353,7 @@ public final class UploadProtocol {
   public void forget(String uid) {
     confirmRequests.remove(uid);
     holds.remove(uid);
-    gate.cancel(uid);
+    routes.cancel(uid);
   }
 
   private static String lastHandled(AliyunCsr r) {
@@ -327,7 +365,7 @@ public final class UploadProtocol {
    * deletion under Delete waits, and says so; under Orphan it is not paused (nothing is called).
    */
   private Result paused(AliyunCsr r, WriteListener listener) {
-    gate.cancel(r.getMetadata().getUid());
+    routes.cancel(r.getMetadata().getUid());
     boolean deleting = r.isMarkedForDeletion();
     String reason = deleting ? Reasons.DELETION_PAUSED : Reasons.PAUSED;
     String message =
@@ -406,7 +444,8 @@ public final class UploadProtocol {
           null,
           Map.of(),
           Optional.empty(),
-          Optional.empty());
+          Optional.empty(),
+          cycle.account);
     }
     if (cycle.inputs == null) {
       cycle.inputs = inputs.load(r);
@@ -461,7 +500,7 @@ public final class UploadProtocol {
       for (CasCsrRef ref : Decider.lookupsNeeded(r, status, false, uploadName, sha)) {
         List<CasCsrRef> ids = cycle.lookups.get(ref);
         if (ids == null) {
-          ids = lookUp(ref, r);
+          ids = lookUp(cycle.cas, ref, r);
           cycle.lookups.put(ref, ids);
         }
         log.debug("{}: looked up {} in CAS: {}", key(r), ref, ids);
@@ -471,7 +510,7 @@ public final class UploadProtocol {
           && adopting
           && (status == null || !r.getSpec().getCsrId().equals(status.getCsrId()))) {
         if (cycle.adoption == null || cycle.adoption.csrId() != r.getSpec().getCsrId()) {
-          cycle.adoption = recentAdoptionCheck(r, in.value().csr(), now);
+          cycle.adoption = recentAdoptionCheck(cycle.cas, r, in.value().csr(), now);
         }
         adoption = Optional.of(cycle.adoption);
       }
@@ -491,7 +530,8 @@ public final class UploadProtocol {
         found,
         adoption,
         Optional.ofNullable(cycle.confirmation)
-            .filter(c -> status != null && Objects.equals(c.csrId(), status.getCsrId())));
+            .filter(c -> status != null && Objects.equals(c.csrId(), status.getCsrId())),
+        cycle.account);
   }
 
   /**
@@ -512,7 +552,7 @@ public final class UploadProtocol {
     }
     long id = status.getCsrId();
     drift.observationCall("GetCsrDetail");
-    Optional<CsrDetail> detail = detail(id);
+    Optional<CsrDetail> detail = detail(cycle.cas, id);
     cycle.confirmation =
         new Observation.Confirmation(id, detail, detail.flatMap(UploadProtocol::csrSha256));
     String result;
@@ -557,14 +597,14 @@ public final class UploadProtocol {
    * (GetCsrDetail; ListCsr's KeySha2 encoding is unconfirmed), recorded by no other resource. A
    * reference without a CSR hash (a name derived from this UID) matches every CSR under the name.
    */
-  private List<CasCsrRef> lookUp(CasCsrRef ref, AliyunCsr self) throws CasException {
+  private List<CasCsrRef> lookUp(CasClient cas, CasCsrRef ref, AliyunCsr self) throws CasException {
     List<CasCsrRef> matches = new ArrayList<>();
     for (CsrSummary candidate : cas.listCsr(ref.getUploadName())) {
       if (!ref.getUploadName().equals(candidate.name())
           || peers.recordedByAnother(self, candidate.csrId())) {
         continue;
       }
-      Optional<String> sha = detail(candidate.csrId()).flatMap(UploadProtocol::csrSha256);
+      Optional<String> sha = detail(cas, candidate.csrId()).flatMap(UploadProtocol::csrSha256);
       if (sha.isPresent() && (ref.getCsrSha256() == null || ref.getCsrSha256().equals(sha.get()))) {
         matches.add(new CasCsrRef(candidate.csrId(), candidate.name(), sha.get()));
       }
@@ -578,8 +618,8 @@ public final class UploadProtocol {
    * this process knows the write's resourceVersion) ask CAS nothing new. A change of either input
    * asks again at once.
    */
-  private Observation.Adoption recentAdoptionCheck(AliyunCsr r, CsrFacts csr, Instant now)
-      throws CasException {
+  private Observation.Adoption recentAdoptionCheck(
+      CasClient cas, AliyunCsr r, CsrFacts csr, Instant now) throws CasException {
     String key =
         r.getMetadata().getUid() + "/" + r.getSpec().getCsrId() + "/" + csr.publicKeySha256();
     refusedAdoptions.values().removeIf(seen -> seen.at().plus(ADOPTION_MEMORY).isBefore(now));
@@ -587,7 +627,7 @@ public final class UploadProtocol {
     if (seen != null) {
       return seen.adoption();
     }
-    Observation.Adoption checked = adoption(r.getSpec().getCsrId());
+    Observation.Adoption checked = adoption(cas, r.getSpec().getCsrId());
     boolean accepted =
         checked.detail().isPresent()
             && csr.publicKeySha256().equals(checked.publicKeySha256().orElse(null));
@@ -604,7 +644,7 @@ public final class UploadProtocol {
 
   private final Map<String, RefusedAdoption> refusedAdoptions = new ConcurrentHashMap<>();
 
-  private Observation.Adoption adoption(long csrId) throws CasException {
+  private static Observation.Adoption adoption(CasClient cas, long csrId) throws CasException {
     try {
       CsrDetail detail = cas.getCsrDetail(csrId);
       Optional<String> key = facts(detail).map(CsrFacts::publicKeySha256);
@@ -617,7 +657,7 @@ public final class UploadProtocol {
     }
   }
 
-  private Optional<CsrDetail> detail(long csrId) throws CasException {
+  private static Optional<CsrDetail> detail(CasClient cas, long csrId) throws CasException {
     try {
       return Optional.of(cas.getCsrDetail(csrId));
     } catch (CasException e) {
@@ -646,12 +686,13 @@ public final class UploadProtocol {
    * and its CSR (GetCsrDetail), an adopted one by being spec.csrId with the recorded public key;
    * and in both cases no other resource records it. Empty detail: CAS no longer has it.
    */
-  private Proof prove(AliyunCsr self, CasCsrRef ref, boolean adopted) throws CasException {
+  private Proof prove(CasClient cas, AliyunCsr self, CasCsrRef ref, boolean adopted)
+      throws CasException {
     long id = ref.getCsrId();
     if (peers.recordedByAnother(self, id)) {
       return Proof.REFUSED;
     }
-    Optional<CsrDetail> detail = detail(id);
+    Optional<CsrDetail> detail = detail(cas, id);
     if (detail.isEmpty()) {
       return Proof.GONE;
     }
@@ -732,7 +773,7 @@ public final class UploadProtocol {
       }
       if (action instanceof Action.DeleteCsr a) {
         cycle.forgetCas();
-        return deleteCsr(o, a, listener);
+        return deleteCsr(o, a, cycle, listener);
       }
       if (action instanceof Action.SendKey a) {
         cycle.forgetCas();
@@ -811,7 +852,7 @@ public final class UploadProtocol {
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
     // The permit first: waiting for the CAS budget never holds a lease, nor a thread.
     if (cycle.permit == null) {
-      CallBudget.Admission admission = gate.admit(r.getMetadata().getUid());
+      CallBudget.Admission admission = cycle.gate.admit(r.getMetadata().getUid());
       if (admission instanceof CallBudget.Later later) {
         return Step.end(
             settle(
@@ -835,6 +876,8 @@ public final class UploadProtocol {
             a.csrSha256());
     AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
     next.setLease(lease);
+    // The account is recorded before anything can reach it: lookups and deletions follow it.
+    next.setAccount(cycle.account);
     CasCsrRef pending = new CasCsrRef(null, a.uploadName(), a.csrSha256());
     List<CasCsrRef> pendings = new ArrayList<>(Decider.list(next.getPendingUploads()));
     if (!pendings.contains(pending)) {
@@ -876,7 +919,7 @@ public final class UploadProtocol {
     next.setLease(null);
     cycle.heldLease = null;
     if (cycle.permit == null) {
-      cycle.permit = gate.acquire();
+      cycle.permit = cycle.gate.acquire();
     }
     cycle.permit.awaitRate();
     Instant now = clock.instant();
@@ -892,7 +935,8 @@ public final class UploadProtocol {
     CasClient.UploadResult result;
     try {
       cycle.forgetCas();
-      result = uploads.uploadCsr(lease.getUploadName(), csr.pem(), key.map(PrivateKeyFacts::pem));
+      result =
+          cycle.uploads.uploadCsr(lease.getUploadName(), csr.pem(), key.map(PrivateKeyFacts::pem));
     } catch (CasException e) {
       cycle.releasePermit();
       if (e.kind() != CasException.Kind.AMBIGUOUS) {
@@ -931,13 +975,13 @@ public final class UploadProtocol {
     return Step.next(written);
   }
 
-  private Step deleteCsr(Observation o, Action.DeleteCsr a, WriteListener listener)
+  private Step deleteCsr(Observation o, Action.DeleteCsr a, Cycle cycle, WriteListener listener)
       throws KubeApi.WriteRefused, CasException {
     AliyunCsr r = o.resource();
-    Proof proof = prove(r, a.csr(), a.adopted());
+    Proof proof = prove(cycle.cas, r, a.csr(), a.adopted());
     if (proof.proven()) {
       try {
-        cas.deleteCsr(a.csr().getCsrId());
+        cycle.cas.deleteCsr(a.csr().getCsrId());
         log.info("{}: deleted CsrId {} from CAS", key(r), a.csr().getCsrId());
       } catch (CasException e) {
         if (e.kind() != CasException.Kind.NOT_FOUND) {
@@ -957,7 +1001,7 @@ public final class UploadProtocol {
   private Step sendKey(Observation o, Action.SendKey a, Cycle cycle, WriteListener listener)
       throws KubeApi.WriteRefused, CasException {
     AliyunCsr r = o.resource();
-    Proof proof = prove(r, a.csr(), a.adopted());
+    Proof proof = prove(cycle.cas, r, a.csr(), a.adopted());
     AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
     if (proof.gone()) {
       // CAS no longer holds the current CSR: status stops naming it; it is uploaded again.
@@ -979,7 +1023,7 @@ public final class UploadProtocol {
               listener));
     }
     if (!proof.detail().hasPrivateKey()) {
-      cas.updateCsr(a.csr().getCsrId(), o.inputs().value().key().orElseThrow().pem());
+      cycle.cas.updateCsr(a.csr().getCsrId(), o.inputs().value().key().orElseThrow().pem());
       log.info("{}: sent the private key of CsrId {}", key(r), a.csr().getCsrId());
     }
     next.setPrivateKeyUploaded(true);

@@ -62,7 +62,8 @@ class ObservabilityIT {
     String body = metrics.body();
     assertThat(body)
         .containsPattern(
-            "aliyuncsr_cas_calls_seconds_count\\{action=\"UploadCsr\",outcome=\"OK\"\\} [1-9]")
+            "aliyuncsr_cas_calls_seconds_count\\{account=\"default\",action=\"UploadCsr\","
+                + "outcome=\"OK\"\\} [1-9]")
         .containsPattern("aliyuncsr_resources\\{state=\"ready\"\\} [1-9]")
         .containsPattern("aliyuncsr_resources\\{state=\"stalled\"\\} [1-9]")
         .containsPattern(

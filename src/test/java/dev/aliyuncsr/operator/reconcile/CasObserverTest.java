@@ -28,6 +28,7 @@ class CasObserverTest {
   static final Duration INTERVAL = Duration.ofHours(6);
 
   final FakeCas cas = new FakeCas();
+  final Map<String, FakeCas> others = new ConcurrentHashMap<>();
   final FakeKube kube = new FakeKube();
   final List<AliyunCsr> resources = new ArrayList<>();
   final List<String> confirmRequests = new CopyOnWriteArrayList<>();
@@ -36,7 +37,6 @@ class CasObserverTest {
   final List<Duration> ages = new CopyOnWriteArrayList<>();
   final CasObserver observer =
       new CasObserver(
-          cas,
           kube,
           new CasObserver.Host() {
             @Override
@@ -47,6 +47,11 @@ class CasObserverTest {
             @Override
             public void confirm(AliyunCsr resource) {
               confirmRequests.add(resource.getMetadata().getName());
+            }
+
+            @Override
+            public Optional<CasClient> observeClient(String account) {
+              return account == null ? Optional.of(cas) : Optional.ofNullable(others.get(account));
             }
           },
           new CasObserver.Metrics() {
@@ -100,6 +105,25 @@ class CasObserverTest {
             "{\"op\":\"add\",\"path\":\"/status/lastConfirmedAt\",\"value\":\"2026-12-01T12:00:00Z\"}");
     assertThat(ages).hasSize(1000).allMatch(a -> a.equals(Duration.ofHours(7)));
     assertThat(confirmRequests).isEmpty();
+  }
+
+  @Test
+  void eachAccountIsListedWithItsOwnClientAndAnAccountThatDoesNotWorkWaits() {
+    FakeCas teamA = new FakeCas();
+    others.put("team-a", teamA);
+    teamA.store(7, false);
+    cas.store(7, false); // the same CsrId in the default account means another CSR
+    AliyunCsr inA = ready("in-a", 7, NOW.minus(Duration.ofHours(7)), false);
+    inA.getStatus().setAccount("team-a");
+    AliyunCsr inB = ready("in-b", 9, NOW.minus(Duration.ofHours(7)), false);
+    inB.getStatus().setAccount("team-b"); // no client: its account does not work now
+    resources.add(inA);
+    resources.add(inB);
+    CasObserver.PassResult result = observer.pass();
+    assertThat(teamA.listCalls).isEqualTo(1);
+    assertThat(cas.listCalls).as("nothing due in the default account").isZero();
+    assertThat(result.confirmed()).isEqualTo(1);
+    assertThat(confirmRequests).as("nothing concluded about team-b").isEmpty();
   }
 
   @Test

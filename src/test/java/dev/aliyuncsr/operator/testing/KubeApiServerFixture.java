@@ -135,8 +135,22 @@ public final class KubeApiServerFixture {
     return Path.of(System.getProperty("user.dir"), "crds", "aliyuncsrs.cas.aliyuncsr.dev-v1.yml");
   }
 
+  /** Every committed CRD: AliyunCsr and AliyunCasAccount. */
+  public static java.util.List<Path> crdFiles() {
+    return java.util.List.of(
+        crdFile(),
+        Path.of(
+            System.getProperty("user.dir"), "crds", "aliyuncasaccounts.cas.aliyuncsr.dev-v1.yml"));
+  }
+
   static void installCrd(KubernetesClient client) {
-    try (InputStream in = Files.newInputStream(crdFile())) {
+    for (Path file : crdFiles()) {
+      installCrd(client, file);
+    }
+  }
+
+  private static void installCrd(KubernetesClient client, Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
       CustomResourceDefinition crd =
           client.apiextensions().v1().customResourceDefinitions().load(in).item();
       client.resource(crd).serverSideApply();
@@ -156,7 +170,7 @@ public final class KubeApiServerFixture {
               60,
               TimeUnit.SECONDS);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + crdFile(), e);
+      throw new IllegalStateException("cannot read " + file, e);
     }
   }
 }

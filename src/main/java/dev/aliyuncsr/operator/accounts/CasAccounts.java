@@ -1,0 +1,570 @@
+package dev.aliyuncsr.operator.accounts;
+
+import dev.aliyuncsr.operator.api.AliyunCasAccount;
+import dev.aliyuncsr.operator.api.AliyunCasAccountSpec;
+import dev.aliyuncsr.operator.api.AliyunCasAccountStatus;
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CsrCondition;
+import dev.aliyuncsr.operator.api.Reasons;
+import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.cloud.CasSettings;
+import dev.aliyuncsr.operator.reconcile.CasRoute;
+import dev.aliyuncsr.operator.reconcile.Outcome;
+import dev.aliyuncsr.operator.reconcile.StatusBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The accounts the operator can call CAS with: its own credentials (the default account, unless
+ * DEFAULT_ACCOUNT=none), and one per AliyunCasAccount, each with its SDK client, token bucket and
+ * concurrency cap, rebuilt when the account's spec or its credential Secret changes.
+ *
+ * <p>As a {@link CasRoute} it decides, for each reconcile, which account a resource's calls go to:
+ * a resource that holds CSRs calls the account that holds them (status.account), for a deletion
+ * even when its namespace is no longer selected; everything else must name an account that exists,
+ * works and selects its namespace. Refusals call nothing.
+ *
+ * <p>It also keeps each AliyunCasAccount's status (Ready, CSRs held, namespaces selected, call
+ * rate) and its finalizer, which stays while any AliyunCsr holds a CSR in the account.
+ */
+public final class CasAccounts implements CasRoute, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CasAccounts.class);
+
+  /** How often account statuses are brought up to date, and a failed account is tried again. */
+  static final Duration STATUS_PERIOD = Duration.ofSeconds(5);
+
+  /** How often a working account's credentials are checked again with a harmless call. */
+  static final Duration PROBE_PERIOD = Duration.ofMinutes(5);
+
+  /** Builds an account's CAS client; production: the SDK on its own credentials. */
+  public interface ClientFactory {
+    CasClient create(
+        String account, CasSettings settings, com.aliyun.credentials.Client credentials)
+        throws CasException;
+  }
+
+  /** Told when an account or a namespace changed, so that the resources it concerns reconcile. */
+  public interface Listener {
+    void accountChanged(String account);
+
+    void namespaceChanged(String namespace);
+  }
+
+  /** What the operator's settings say about accounts. */
+  public record Settings(
+      String operatorNamespace,
+      String stsEndpoint,
+      String oidcTokenFile,
+      CasSettings defaults,
+      double observeShare,
+      Duration maxPark) {}
+
+  /** An account as last built: its client, or why it does not work. */
+  private record Entry(
+      CasAccount account,
+      String builtFrom,
+      boolean ready,
+      String reason,
+      String problem,
+      Instant probedAt) {}
+
+  private final KubernetesClient client;
+  private final Settings settings;
+  private final CasAccount defaultAccount;
+  private final ClientFactory factory;
+  private final Listener listener;
+  private final ToIntFunction<String> holders;
+  private final BooleanSupplier leading;
+  private final Clock clock;
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService worker;
+  private final AccountCredentialsFactory credentials;
+  private SharedIndexInformer<AliyunCasAccount> accounts;
+  private SharedIndexInformer<Secret> secrets;
+  private SharedIndexInformer<Namespace> namespaces;
+
+  /**
+   * @param defaultAccount the operator's own credentials; null with DEFAULT_ACCOUNT=none
+   * @param holders how many AliyunCsrs hold a CSR in the named account
+   * @param leading whether this process reconciles (writes account statuses)
+   */
+  public CasAccounts(
+      KubernetesClient client,
+      Settings settings,
+      CasAccount defaultAccount,
+      ClientFactory factory,
+      Listener listener,
+      ToIntFunction<String> holders,
+      BooleanSupplier leading,
+      Clock clock) {
+    this.client = client;
+    this.settings = settings;
+    this.defaultAccount = defaultAccount;
+    this.factory = factory;
+    this.listener = listener;
+    this.holders = holders;
+    this.leading = leading;
+    this.clock = clock;
+    this.worker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cas-accounts");
+              t.setDaemon(true);
+              return t;
+            });
+    this.credentials =
+        new AccountCredentialsFactory(
+            settings.operatorNamespace(),
+            settings.stsEndpoint(),
+            settings.oidcTokenFile(),
+            name ->
+                secrets == null
+                    ? null
+                    : secrets.getStore().getByKey(settings.operatorNamespace() + "/" + name));
+  }
+
+  /** The operator's default account: its own credentials, with today's settings. */
+  public static CasAccount defaultAccount(CasClient client, Settings settings) {
+    return new CasAccount(
+        null,
+        settings.defaults(),
+        null,
+        client,
+        settings.observeShare(),
+        settings.maxPark(),
+        new CallRate(() -> System.currentTimeMillis() / 1000));
+  }
+
+  /**
+   * Starts watching accounts, the credential Secrets of the operator's namespace and namespaces.
+   */
+  public CasAccounts start() {
+    accounts = client.resources(AliyunCasAccount.class).inform(handler(this::accountEvent), 0);
+    // Credentials are read from the operator's own namespace only (a Role there).
+    secrets =
+        client
+            .secrets()
+            .inNamespace(settings.operatorNamespace())
+            .inform(handler(this::secretEvent), 0);
+    namespaces = client.namespaces().inform(handler(this::namespaceEvent), 0);
+    worker.scheduleWithFixedDelay(
+        this::maintainSafely,
+        STATUS_PERIOD.toMillis(),
+        STATUS_PERIOD.toMillis(),
+        TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  private static <T> ResourceEventHandler<T> handler(Consumer<T> onChange) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        onChange.accept(obj);
+      }
+
+      @Override
+      public void onUpdate(T oldObj, T newObj) {
+        onChange.accept(newObj);
+      }
+
+      @Override
+      public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+        onChange.accept(obj);
+      }
+    };
+  }
+
+  private void accountEvent(AliyunCasAccount account) {
+    String name = account.getMetadata().getName();
+    worker.execute(() -> rebuild(name, false));
+  }
+
+  private void secretEvent(Secret secret) {
+    String name = secret.getMetadata().getName();
+    // Only accounts whose credentials live in this Secret are rebuilt (a rotation, say).
+    for (AliyunCasAccount account : accountList()) {
+      var ref = account.getSpec() == null ? null : account.getSpec().getCredentials();
+      if (ref != null
+          && ref.getAccessKeySecretRef() != null
+          && name.equals(ref.getAccessKeySecretRef().getName())) {
+        String accountName = account.getMetadata().getName();
+        worker.execute(() -> rebuild(accountName, false));
+      }
+    }
+  }
+
+  private void namespaceEvent(Namespace namespace) {
+    listener.namespaceChanged(namespace.getMetadata().getName());
+  }
+
+  private List<AliyunCasAccount> accountList() {
+    return accounts == null ? List.of() : accounts.getStore().list();
+  }
+
+  private Optional<AliyunCasAccount> accountObject(String name) {
+    return Optional.ofNullable(accounts == null ? null : accounts.getStore().getByKey(name));
+  }
+
+  /** Builds (or keeps) the account's client; tells the listener when anything changed. */
+  private void rebuild(String name, boolean probeAgain) {
+    Optional<AliyunCasAccount> object = accountObject(name);
+    if (object.isEmpty()) {
+      if (entries.remove(name) != null) {
+        log.info("AliyunCasAccount {} is gone", name);
+        listener.accountChanged(name);
+      }
+      return;
+    }
+    AliyunCasAccount account = object.get();
+    String from = account.getMetadata().getGeneration() + "/" + credentials.version(account);
+    Entry before = entries.get(name);
+    if (!probeAgain && before != null && before.builtFrom().equals(from)) {
+      return;
+    }
+    Entry after = build(account, from);
+    entries.put(name, after);
+    if (before == null
+        || before.ready() != after.ready()
+        || !Objects.equals(before.problem(), after.problem())
+        || !before.builtFrom().equals(from)) {
+      log.info(
+          "AliyunCasAccount {}: {}",
+          name,
+          after.ready() ? "ready" : "not ready: " + after.problem());
+      listener.accountChanged(name);
+    }
+  }
+
+  private Entry build(AliyunCasAccount account, String from) {
+    String name = account.getMetadata().getName();
+    Instant now = clock.instant();
+    CasSettings cas = settingsOf(account.getSpec());
+    CasAccount built;
+    try {
+      var creds = credentials.create(account);
+      CasClient sdk = factory.create(name, cas, creds);
+      built =
+          new CasAccount(
+              name,
+              cas,
+              account.getSpec().getNamespaceSelector(),
+              sdk,
+              settings.observeShare(),
+              settings.maxPark(),
+              new CallRate(() -> System.currentTimeMillis() / 1000));
+    } catch (AccountCredentialsFactory.Problem e) {
+      return new Entry(null, from, false, e.reason, e.getMessage(), now);
+    } catch (CasException e) {
+      return new Entry(null, from, false, "CredentialsFailed", e.getMessage(), now);
+    } catch (RuntimeException e) {
+      return new Entry(null, from, false, "CredentialsFailed", firstLine(e.getMessage()), now);
+    }
+    try {
+      // A harmless call: the first page of ListCsr, one item.
+      built.calls().listCsrPage(1, 1);
+      return new Entry(built, from, true, "CredentialsWork", "ListCsr answered", now);
+    } catch (CasException e) {
+      return new Entry(built, from, false, e.reason(), e.getMessage(), now);
+    }
+  }
+
+  private CasSettings settingsOf(AliyunCasAccountSpec spec) {
+    CasSettings d = settings.defaults();
+    return new CasSettings(
+        spec.getEndpoint() == null ? d.endpoint() : spec.getEndpoint(),
+        spec.getProtocol() == null ? d.protocol() : spec.getProtocol(),
+        spec.getRegion() == null ? d.region() : spec.getRegion(),
+        spec.getQps() == null ? d.qps() : spec.getQps(),
+        spec.getMaxConcurrency() == null ? d.maxConcurrentCalls() : spec.getMaxConcurrency(),
+        d.connectTimeout(),
+        d.readTimeout());
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unknown error";
+    }
+    String line = message.lines().findFirst().orElse("");
+    return line.length() > 200 ? line.substring(0, 200) : line;
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------
+
+  @Override
+  public Route route(AliyunCsr r) {
+    AliyunCsrStatus status = r.getStatus();
+    boolean holds = StatusBuilder.holdsRecord(status);
+    String desired = r.getSpec() == null ? null : r.getSpec().accountName();
+    String holding = holds ? status.getAccount() : desired;
+    if (r.isMarkedForDeletion() || r.getSpec() == null) {
+      // Cleanup goes through the account that holds the CSRs, whatever the selector says now.
+      return account(holding).map(CasAccount::route).orElseGet(() -> gone(holding));
+    }
+    if (holds && !Objects.equals(holding, desired)) {
+      return Route.refused(
+          Outcome.stalled(
+              Reasons.INVALID_SPEC,
+              "spec.accountRef names "
+                  + describe(desired)
+                  + ", but this resource's CSRs are held in "
+                  + describe(holding)
+                  + "; set it back",
+              null));
+    }
+    if (desired == null && defaultAccount == null) {
+      return Route.refused(
+          Outcome.stalled(
+              Reasons.INVALID_SPEC,
+              "spec.accountRef is required: this operator has no default account"
+                  + " (DEFAULT_ACCOUNT=none)",
+              null));
+    }
+    if (desired == null) {
+      return defaultAccount.route();
+    }
+    Optional<AliyunCasAccount> object = accountObject(desired);
+    Entry entry = entries.get(desired);
+    if (object.isEmpty()) {
+      return Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_FOUND,
+              "AliyunCasAccount " + desired + " does not exist; waiting for it",
+              null));
+    }
+    if (object.get().isMarkedForDeletion() && !holds) {
+      return Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_FOUND,
+              "AliyunCasAccount " + desired + " is being deleted; nothing new is uploaded into it",
+              null));
+    }
+    String namespace = r.getMetadata().getNamespace();
+    if (!CasAccount.selects(
+        object.get().getSpec().getNamespaceSelector(), namespace, labels(namespace))) {
+      return Route.refused(
+          Outcome.stalled(
+              Reasons.ACCOUNT_NOT_PERMITTED,
+              "AliyunCasAccount "
+                  + desired
+                  + " does not select namespace "
+                  + namespace
+                  + " (spec.namespaceSelector); nothing is sent to CAS",
+              null));
+    }
+    if (entry == null || !entry.ready() || entry.account() == null) {
+      return Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_READY,
+              "AliyunCasAccount "
+                  + desired
+                  + " is not ready"
+                  + (entry == null ? "" : ": " + entry.problem()),
+              Duration.ofSeconds(30)));
+    }
+    return entry.account().route();
+  }
+
+  private Map<String, String> labels(String namespace) {
+    Namespace ns = namespaces == null ? null : namespaces.getStore().getByKey(namespace);
+    return ns == null || ns.getMetadata().getLabels() == null
+        ? Map.of()
+        : ns.getMetadata().getLabels();
+  }
+
+  private static String describe(String account) {
+    return account == null ? "the operator's default account" : "AliyunCasAccount " + account;
+  }
+
+  /** The calls of a resource whose account is gone: each one fails, and deletion says why. */
+  private static Route gone(String account) {
+    CasClient failing = GoneAccountClient.of(describe(account));
+    return new Route(account, failing, failing, GoneAccountClient.gate(), Optional.empty());
+  }
+
+  /** The account by status.account's name (null: the default); empty when it does not work. */
+  public Optional<CasAccount> account(String name) {
+    if (name == null) {
+      return Optional.ofNullable(defaultAccount);
+    }
+    Entry entry = entries.get(name);
+    return entry == null ? Optional.empty() : Optional.ofNullable(entry.account());
+  }
+
+  /** The observation client of the named account, if it works. */
+  public Optional<CasClient> observeClient(String name) {
+    return account(name).map(CasAccount::observeClient);
+  }
+
+  @Override
+  public void cancel(String uid) {
+    if (defaultAccount != null) {
+      defaultAccount.gate().cancel(uid);
+    }
+    entries.values().stream()
+        .map(Entry::account)
+        .filter(Objects::nonNull)
+        .forEach(a -> a.gate().cancel(uid));
+  }
+
+  // ---- account status and finalizer -------------------------------------------------------------
+
+  private void maintainSafely() {
+    try {
+      Instant now = clock.instant();
+      for (AliyunCasAccount account : accountList()) {
+        String name = account.getMetadata().getName();
+        Entry entry = entries.get(name);
+        boolean probeDue =
+            entry != null
+                && now.isAfter(
+                    entry.probedAt().plus(entry.ready() ? PROBE_PERIOD : Duration.ofSeconds(30)));
+        if (entry == null || probeDue) {
+          rebuild(name, true);
+        }
+        if (leading.getAsBoolean()) {
+          maintain(account, entries.get(name));
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("keeping account statuses failed: {}", e.toString());
+    }
+  }
+
+  private void maintain(AliyunCasAccount account, Entry entry) {
+    String name = account.getMetadata().getName();
+    int held = holders.applyAsInt(name);
+    var resource = client.resources(AliyunCasAccount.class).withName(name);
+    try {
+      boolean hasFinalizer = account.hasFinalizer(AliyunCasAccount.FINALIZER);
+      if (!account.isMarkedForDeletion() && !hasFinalizer) {
+        resource.edit(
+            a -> {
+              a.addFinalizer(AliyunCasAccount.FINALIZER);
+              return a;
+            });
+      } else if (account.isMarkedForDeletion() && hasFinalizer && held == 0) {
+        resource.edit(
+            a -> {
+              a.removeFinalizer(AliyunCasAccount.FINALIZER);
+              return a;
+            });
+        log.info("AliyunCasAccount {} released: no AliyunCsr holds a CSR in it", name);
+        return;
+      }
+      AliyunCasAccountStatus next = statusOf(account, entry, held);
+      if (!sameStatus(account.getStatus(), next)) {
+        resource
+            .subresource("status")
+            .patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                Serialization.asJson(Map.of("status", next)));
+      }
+    } catch (KubernetesClientException e) {
+      log.debug("AliyunCasAccount {}: status not written (HTTP {})", name, e.getCode());
+    }
+  }
+
+  private AliyunCasAccountStatus statusOf(AliyunCasAccount account, Entry entry, int held) {
+    AliyunCasAccountStatus status = new AliyunCasAccountStatus();
+    status.setObservedGeneration(account.getMetadata().getGeneration());
+    status.setCsrCount(held);
+    status.setNamespaceCount(selectedNamespaces(account));
+    double rate = entry == null || entry.account() == null ? 0 : entry.account().callRate();
+    status.setCallRate(Math.round(rate * 100) / 100.0);
+    status.setLastProbeAt(entry == null ? null : StatusBuilder.rfc3339(entry.probedAt()));
+    boolean ready = entry != null && entry.ready();
+    String reason = entry == null ? "Building" : entry.reason();
+    String message =
+        entry == null
+            ? "Resolving the credentials"
+            : (entry.ready() ? "The credentials resolve and ListCsr answers" : entry.problem());
+    if (account.isMarkedForDeletion()) {
+      message =
+          "Being deleted: waiting for the "
+              + held
+              + " AliyunCsr(s) that hold CSRs in it to be deleted or released";
+    }
+    String since =
+        Optional.ofNullable(account.getStatus())
+            .flatMap(s -> s.condition("Ready"))
+            .filter(c -> Objects.equals(c.getStatus(), ready ? "True" : "False"))
+            .map(CsrCondition::getLastTransitionTime)
+            .orElse(StatusBuilder.rfc3339(clock.instant()));
+    List<CsrCondition> conditions = new ArrayList<>();
+    conditions.add(
+        new CsrCondition(
+            "Ready",
+            ready ? "True" : "False",
+            reason,
+            message,
+            account.getMetadata().getGeneration(),
+            since));
+    status.setConditions(conditions);
+    return status;
+  }
+
+  private int selectedNamespaces(AliyunCasAccount account) {
+    if (namespaces == null || account.getSpec() == null) {
+      return 0;
+    }
+    int n = 0;
+    for (Namespace ns : namespaces.getStore().list()) {
+      if (CasAccount.selects(
+          account.getSpec().getNamespaceSelector(),
+          ns.getMetadata().getName(),
+          ns.getMetadata().getLabels())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static boolean sameStatus(AliyunCasAccountStatus a, AliyunCasAccountStatus b) {
+    if (a == null) {
+      return false;
+    }
+    return Objects.equals(a.getObservedGeneration(), b.getObservedGeneration())
+        && Objects.equals(a.getCsrCount(), b.getCsrCount())
+        && Objects.equals(a.getNamespaceCount(), b.getNamespaceCount())
+        && Objects.equals(a.getCallRate(), b.getCallRate())
+        && Objects.equals(a.getLastProbeAt(), b.getLastProbeAt())
+        && Objects.equals(a.getConditions(), b.getConditions());
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+    for (SharedIndexInformer<?> informer :
+        new SharedIndexInformer<?>[] {accounts, secrets, namespaces}) {
+      if (informer != null) {
+        informer.close();
+      }
+    }
+  }
+}
