@@ -1,6 +1,8 @@
 package dev.aliyuncsr.operator.cloud;
 
-/** A {@link CasClient} whose every call waits for the process-wide {@link CallBudget}. */
+/**
+ * A {@link CasClient} whose every call waits a moment at most for its account's {@link CallBudget}.
+ */
 public final class BudgetedCasClient extends InterceptingCasClient {
   private final CallBudget budget;
 
@@ -9,10 +11,27 @@ public final class BudgetedCasClient extends InterceptingCasClient {
     this.budget = budget;
   }
 
+  /**
+   * How long a call waits for the budget at most; longer, it fails as retryable and the resource is
+   * looked at again after its backoff, so that no reconcile thread waits long for one account.
+   */
+  public static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(5);
+
   @Override
   protected <T> T around(String action, Call<T> call) throws CasException {
-    try (CallBudget.Permit permit = budget.acquire()) {
-      return call.run();
+    try {
+      var permit = budget.tryAcquire(MAX_WAIT);
+      if (permit.isEmpty()) {
+        throw new CasException(
+            CasException.Kind.RETRYABLE,
+            action,
+            "BudgetExhausted",
+            null,
+            action + " waits for its place in the account's CAS budget (qps, maxConcurrency)");
+      }
+      try (CallBudget.Permit held = permit.get()) {
+        return call.run();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CasException(

@@ -57,6 +57,39 @@ public final class CallBudget {
     void close();
   }
 
+  /**
+   * Waits at most {@code maxWait} for a free concurrency slot and a place in the rate; empty when
+   * either is further away (nothing is reserved then). A reconcile thread waits for its account's
+   * budget only a moment: an account whose calls pile up must not hold threads that other accounts'
+   * resources need.
+   */
+  public java.util.Optional<Permit> tryAcquire(Duration maxWait) throws InterruptedException {
+    long deadline = System.nanoTime() + maxWait.toNanos();
+    if (!inFlight.tryAcquire(maxWait.toNanos(), TimeUnit.NANOSECONDS)) {
+      return java.util.Optional.empty();
+    }
+    long slotAt;
+    synchronized (this) {
+      long now = System.nanoTime();
+      long earliest = now - (burst - 1) * nanosPerCall;
+      long next = Math.max(nextFreeNanos, earliest);
+      if (next > deadline) {
+        inFlight.release();
+        return java.util.Optional.empty();
+      }
+      nextFreeNanos = next + nanosPerCall;
+      slotAt = next;
+    }
+    Slot slot = reservedSlot(slotAt);
+    try {
+      slot.awaitRate();
+    } catch (InterruptedException | RuntimeException e) {
+      slot.close();
+      throw e;
+    }
+    return java.util.Optional.of(slot);
+  }
+
   /** Waits for a slot in the rate and a free concurrency slot. */
   public Permit acquire() throws InterruptedException {
     Slot slot = acquireSlot();

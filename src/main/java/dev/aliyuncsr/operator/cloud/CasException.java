@@ -63,7 +63,10 @@ public class CasException extends Exception {
     return switch (kind) {
       case AUTH ->
           code != null && code.startsWith("Forbidden") ? Reasons.FORBIDDEN : Reasons.AUTH_FAILED;
-      case RETRYABLE -> isThrottling() ? Reasons.THROTTLED : Reasons.CLOUD_ERROR;
+      case RETRYABLE ->
+          isThrottling() || "BudgetExhausted".equals(code)
+              ? Reasons.THROTTLED
+              : Reasons.CLOUD_ERROR;
       case AMBIGUOUS -> Reasons.RESULT_UNKNOWN;
       case TERMINAL, NOT_FOUND -> Reasons.CLOUD_REJECTED;
     };
