@@ -6,9 +6,26 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Calls per action and outcome ("OK", an error Code, or "LostResponse"). */
+/**
+ * Calls per action and outcome ("OK", an error Code, or "LostResponse"), overall and per account.
+ */
 final class CallCounters {
   private final Map<String, Map<String, AtomicInteger>> counts = new ConcurrentHashMap<>();
+  private final Map<String, CallCounters> perAccount = new ConcurrentHashMap<>();
+
+  /** Counts the call overall and, when {@code accountId} is not null, for that account too. */
+  void record(String accountId, String action, String outcome) {
+    record(action, outcome);
+    if (accountId != null) {
+      perAccount.computeIfAbsent(accountId, a -> new CallCounters()).record(action, outcome);
+    }
+  }
+
+  /** The account's counters; empty ones for an account that made no call. */
+  CallCounters of(String accountId) {
+    CallCounters counters = perAccount.get(accountId);
+    return counters == null ? new CallCounters() : counters;
+  }
 
   void record(String action, String outcome) {
     counts
@@ -40,7 +57,13 @@ final class CallCounters {
     return Collections.unmodifiableMap(copy);
   }
 
+  /** All calls of every action. */
+  int total() {
+    return counts.keySet().stream().mapToInt(this::calls).sum();
+  }
+
   void clear() {
     counts.clear();
+    perAccount.clear();
   }
 }

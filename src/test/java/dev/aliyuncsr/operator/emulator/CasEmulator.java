@@ -22,6 +22,12 @@ import java.util.Optional;
  * it. An answer the client stopped waiting for (read timeout) still counts by the answer the
  * emulator produced.
  *
+ * <p><b>Accounts.</b> Every AccessKey belongs to an account (a main-account id, the "ParentUid" CAS
+ * counts quotas by). Keys registered without one belong to {@value #DEFAULT_ACCOUNT}. An account
+ * sees only its own CSRs: another account's CsrId is answered like an unknown one. CsrIds are
+ * unique across accounts. Rate limits count per account and API; calls are also counted per account
+ * (by the AccessKey a request names, when that key is known).
+ *
  * <p><b>Security.</b> The query string carries the private key: nothing here logs request URLs,
  * queries or headers, and error messages never quote request values.
  */
@@ -35,6 +41,9 @@ public final class CasEmulator implements AutoCloseable {
   /** The action under which requests naming no action are counted. */
   public static final String NO_ACTION = CasGateway.NO_ACTION;
 
+  /** The account of AccessKeys registered without one, and of CSRs seeded without one. */
+  public static final String DEFAULT_ACCOUNT = "1000000000000001";
+
   /**
    * Nonces are kept 15 minutes; past this many the oldest go first. OkHttp re-sends within
    * milliseconds, so the cap costs nothing real and bounds memory to a few tens of MB.
@@ -46,13 +55,17 @@ public final class CasEmulator implements AutoCloseable {
   private final CallCounters counters = new CallCounters();
   private final CsrStore store = new CsrStore();
   private final CsrActions actions;
+  private final AccessKeyRegistry accessKeys = new AccessKeyRegistry();
+  private final List<Runnable> configuredLimits;
   private final LoopbackHttpServer server;
 
   private CasEmulator(Builder builder) {
     this.clock = new SwitchableClock(builder.clock);
-    AccessKeyRegistry accessKeys = new AccessKeyRegistry();
     builder.accessKeys.forEach(accessKeys::add);
     this.faults = new FaultSwitches(builder.seed, System::nanoTime);
+    this.configuredLimits =
+        builder.rateLimits.stream().map(limit -> (Runnable) () -> limit.accept(faults)).toList();
+    configuredLimits.forEach(Runnable::run);
     this.actions = new CsrActions(store, clock);
     NonceLedger nonces = new NonceLedger(clock, NONCE_CAPACITY);
     CasGateway gateway =
@@ -98,11 +111,26 @@ public final class CasEmulator implements AutoCloseable {
   }
 
   /**
-   * More than {@code perSecond} calls of the action within any one second answer HTTP 400 {@code
-   * Throttling.User}; refused calls do not use up the allowance. 0 removes the limit.
+   * More than {@code perSecond} calls of the action within any one second from one account answer
+   * HTTP 400 {@code Throttling.User}; refused calls do not use up the allowance. Each account is
+   * counted on its own (per API and ParentUid, as CAS counts); an account with a limit of its own
+   * ({@link #setRateLimit(String, String, int)}) keeps it. 0 removes the limit.
    */
   public void setRateLimit(String action, int perSecond) {
     faults.setRateLimit(action, perSecond);
+  }
+
+  /**
+   * The account's own limit for the action, e.g. UploadCsr at 1/s for one account and 10/s for
+   * another; 0 means unlimited for this account, whatever the default.
+   */
+  public void setRateLimit(String accountId, String action, int perSecond) {
+    faults.setRateLimit(Objects.requireNonNull(accountId), action, perSecond);
+  }
+
+  /** The account goes back to the default limit of the action. */
+  public void clearRateLimit(String accountId, String action) {
+    faults.clearRateLimit(accountId, action);
   }
 
   /** That fraction of authenticated calls (any action) answer 503 ServiceUnavailable, unchanged. */
@@ -184,15 +212,49 @@ public final class CasEmulator implements AutoCloseable {
     return counters.snapshot();
   }
 
-  /** The stored CSRs in CsrId order; a snapshot. */
+  /**
+   * The account's requests of the action, whatever their outcome: requests naming one of its
+   * AccessKeys (long-term or STS), and STS calls that assume one of its roles.
+   */
+  public int accountCalls(String accountId, String action) {
+    return counters.of(accountId).calls(action);
+  }
+
+  /** The account's requests of the action with this outcome. */
+  public int accountCalls(String accountId, String action, String outcome) {
+    return counters.of(accountId).calls(action, outcome);
+  }
+
+  /** All of the account's requests, any action and outcome ("0 calls from account B"). */
+  public int accountCalls(String accountId) {
+    return counters.of(accountId).total();
+  }
+
+  /** The account's action → outcome → count, sorted; a snapshot. */
+  public Map<String, Map<String, Integer>> accountCallStats(String accountId) {
+    return counters.of(accountId).snapshot();
+  }
+
+  /** Every account's stored CSRs in CsrId order; a snapshot. */
   public List<StoredCsr> csrs() {
     List<StoredCsr> csrs = new ArrayList<>();
     store.all().forEach(entry -> csrs.add(entry.csr()));
     return List.copyOf(csrs);
   }
 
+  /** The account's CSRs in CsrId order, as its console lists them; a snapshot. */
+  public List<StoredCsr> csrs(String accountId) {
+    return store.all(accountId).stream().map(CsrStore.Entry::csr).toList();
+  }
+
+  /** A CSR of any account. */
   public Optional<StoredCsr> csr(long csrId) {
     return store.get(csrId).map(CsrStore.Entry::csr);
+  }
+
+  /** The account that holds the CSR. */
+  public Optional<String> accountOf(long csrId) {
+    return store.get(csrId).map(CsrStore.Entry::accountId);
   }
 
   /**
@@ -203,8 +265,13 @@ public final class CasEmulator implements AutoCloseable {
    * @param privateKeyPem nullable
    */
   public StoredCsr putCsr(String name, String csrPem, String privateKeyPem) {
+    return putCsr(DEFAULT_ACCOUNT, name, csrPem, privateKeyPem);
+  }
+
+  /** Pre-seeds a CSR in the account, as UploadCsr with one of its keys would store it. */
+  public StoredCsr putCsr(String accountId, String name, String csrPem, String privateKeyPem) {
     try {
-      return actions.store(csrPem, name, privateKeyPem);
+      return actions.store(csrPem, name, privateKeyPem, Objects.requireNonNull(accountId));
     } catch (CasError e) {
       throw new IllegalArgumentException(e.code() + ": " + e.getMessage());
     }
@@ -215,6 +282,12 @@ public final class CasEmulator implements AutoCloseable {
    * higher ids. UpdateCsr works on it only if its csrPem parses.
    */
   public void putCsr(StoredCsr csr) {
+    putCsr(DEFAULT_ACCOUNT, csr);
+  }
+
+  /** {@link #putCsr(StoredCsr)} in the given account. */
+  public void putCsr(String accountId, StoredCsr csr) {
+    Objects.requireNonNull(accountId);
     Objects.requireNonNull(csr);
     ParsedCsr parsed = null;
     try {
@@ -226,12 +299,61 @@ public final class CasEmulator implements AutoCloseable {
         new CsrStore.Entry(
             csr,
             parsed == null ? null : parsed.publicKeyInfo(),
-            parsed == null ? Map.of() : parsed.subjectDetails()));
+            parsed == null ? Map.of() : parsed.subjectDetails(),
+            accountId));
   }
 
-  /** Deletes a CSR as a person in the CAS console would: no API call, nothing counted. */
+  /**
+   * Deletes a CSR, whichever account holds it, as a person in the CAS console would: no API call,
+   * nothing counted.
+   */
   public boolean deleteInConsole(long csrId) {
     return store.remove(csrId);
+  }
+
+  /** Deletes a CSR in the account's console; false when the account holds no such CSR. */
+  public boolean deleteInConsole(String accountId, long csrId) {
+    return store.remove(accountId, csrId);
+  }
+
+  // ---- AccessKeys, as the RAM console manages them: take effect for the next request. ----
+
+  /** Adds a long-term AccessKey to the account (key rotation: the new key). */
+  public void addAccessKey(String accountId, String accessKeyId, String accessKeySecret) {
+    accessKeys.add(
+        new AccessKeyRegistry.AccessKey(
+            Objects.requireNonNull(accessKeyId),
+            Objects.requireNonNull(accessKeySecret),
+            null,
+            Objects.requireNonNull(accountId),
+            null));
+  }
+
+  /**
+   * Disables a key (long-term or STS): its requests answer 400 {@code InvalidAccessKeyId.Inactive}.
+   * False when there is no such key.
+   */
+  public boolean disableAccessKey(String accessKeyId) {
+    return accessKeys.setDisabled(accessKeyId, true);
+  }
+
+  public boolean enableAccessKey(String accessKeyId) {
+    return accessKeys.setDisabled(accessKeyId, false);
+  }
+
+  /** Deletes a key: its requests answer 404 {@code InvalidAccessKeyId.NotFound}. */
+  public boolean removeAccessKey(String accessKeyId) {
+    return accessKeys.remove(accessKeyId);
+  }
+
+  /** The ids of the account's AccessKeys, long-term and issued STS ones, sorted. */
+  public java.util.Set<String> accessKeyIds(String accountId) {
+    return accessKeys.idsOf(accountId);
+  }
+
+  /** The account an AccessKey (long-term or STS) belongs to. */
+  public Optional<String> accountOfAccessKey(String accessKeyId) {
+    return accessKeys.find(accessKeyId).map(AccessKeyRegistry.AccessKey::accountId);
   }
 
   /** Drops a CSR's private key, as CAS would show a CSR whose key it no longer holds. */
@@ -240,11 +362,13 @@ public final class CasEmulator implements AutoCloseable {
   }
 
   /**
-   * Forgets CSRs, counters and faults. AccessKeys, the clock, remembered nonces and the CsrId
-   * sequence stay: a CsrId from before the reset never names a new CSR.
+   * Forgets CSRs, counters and faults (runtime rate limits included). AccessKeys, the builder's
+   * rate limits, the clock, remembered nonces and the CsrId sequence stay: a CsrId from before the
+   * reset never names a new CSR.
    */
   public void reset() {
     faults.clear();
+    configuredLimits.forEach(Runnable::run);
     store.clear();
     counters.clear();
   }
@@ -252,27 +376,69 @@ public final class CasEmulator implements AutoCloseable {
   /** Configures an emulator; {@link #build()} does not bind yet. */
   public static final class Builder {
     private final List<AccessKeyRegistry.AccessKey> accessKeys = new ArrayList<>();
+    private final List<java.util.function.Consumer<FaultSwitches>> rateLimits = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private int port;
     private long seed = System.nanoTime();
 
     private Builder() {}
 
-    /** Accepts requests signed with this long-term AccessKey. Repeatable. */
+    /** Accepts requests signed with this long-term AccessKey, of {@value #DEFAULT_ACCOUNT}. */
     public Builder accessKey(String accessKeyId, String accessKeySecret) {
+      return accessKey(DEFAULT_ACCOUNT, accessKeyId, accessKeySecret);
+    }
+
+    /** A long-term AccessKey of the account (any id string, e.g. a 16-digit UID). Repeatable. */
+    public Builder accessKey(String accountId, String accessKeyId, String accessKeySecret) {
       accessKeys.add(
           new AccessKeyRegistry.AccessKey(
-              Objects.requireNonNull(accessKeyId), Objects.requireNonNull(accessKeySecret), null));
+              Objects.requireNonNull(accessKeyId),
+              Objects.requireNonNull(accessKeySecret),
+              null,
+              Objects.requireNonNull(accountId),
+              null));
       return this;
     }
 
     /** Accepts requests signed with this STS key, and only when they carry this token. */
     public Builder stsCredential(String accessKeyId, String accessKeySecret, String securityToken) {
+      return stsCredential(DEFAULT_ACCOUNT, accessKeyId, accessKeySecret, securityToken);
+    }
+
+    /** A fixed, never-expiring STS key of the account, accepted only with this token. */
+    public Builder stsCredential(
+        String accountId, String accessKeyId, String accessKeySecret, String securityToken) {
       accessKeys.add(
           new AccessKeyRegistry.AccessKey(
               Objects.requireNonNull(accessKeyId),
               Objects.requireNonNull(accessKeySecret),
-              Objects.requireNonNull(securityToken)));
+              Objects.requireNonNull(securityToken),
+              Objects.requireNonNull(accountId),
+              null));
+      return this;
+    }
+
+    /**
+     * The account's own limit for the action (see {@link CasEmulator#setRateLimit(String, String,
+     * int)}); kept across {@link CasEmulator#reset()}.
+     */
+    public Builder rateLimit(String accountId, String action, int perSecond) {
+      Objects.requireNonNull(accountId);
+      Objects.requireNonNull(action);
+      if (perSecond < 0) {
+        throw new IllegalArgumentException("perSecond must not be negative");
+      }
+      rateLimits.add(faults -> faults.setRateLimit(accountId, action, perSecond));
+      return this;
+    }
+
+    /** The default limit of the action for every account; kept across reset. */
+    public Builder rateLimit(String action, int perSecond) {
+      Objects.requireNonNull(action);
+      if (perSecond < 0) {
+        throw new IllegalArgumentException("perSecond must not be negative");
+      }
+      rateLimits.add(faults -> faults.setRateLimit(action, perSecond));
       return this;
     }
 

@@ -36,6 +36,16 @@ final class CasError extends RuntimeException {
     return new CasError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
   }
 
+  static CasError accessKeyInactive() {
+    // Status UNCONFIRMED (reference §3.2); the message is the documented one.
+    return new CasError(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled.");
+  }
+
+  static CasError securityTokenExpired() {
+    // Status UNCONFIRMED (reference §3.2).
+    return new CasError(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.");
+  }
+
   static CasError signatureDoesNotMatch() {
     // The real V3 message content is UNCONFIRMED. v1 puts the server's string-to-sign here; the
     // emulator must not, since the canonical request contains the query and so the private key.

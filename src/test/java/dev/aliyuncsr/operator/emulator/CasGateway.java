@@ -68,6 +68,7 @@ final class CasGateway {
     String action = request.header("x-acs-action");
     String nonce = request.header("x-acs-signature-nonce");
     boolean reachedAction = false;
+    String accountId = null;
     HttpAnswer answer;
     String outcome;
     try {
@@ -75,14 +76,21 @@ final class CasGateway {
       if (action == null) {
         action = query.get("Action").orElse(null);
       }
+      // Calls are counted for the account whose AccessKey they name, whatever their outcome.
+      accountId =
+          authenticator
+              .claimedKey(request, query)
+              .map(AccessKeyRegistry.AccessKey::accountId)
+              .orElse(null);
       // 1. Route: a known action of this API version.
       route(request, query, action);
       // 2. Authenticate, 3. admit.
-      String accessKeyId = authenticator.authenticate(request, query);
-      faults.admit(accessKeyId, action);
+      AccessKeyRegistry.AccessKey key = authenticator.authenticate(request, query);
+      accountId = key.accountId();
+      faults.admit(key.id(), accountId, action);
       // 4. Run the action; from here on the call counts as processed.
       reachedAction = true;
-      Map<String, Object> body = actions.handle(action, query);
+      Map<String, Object> body = actions.handle(action, query, accountId);
       answer = success(body, requestId);
       outcome = OK;
     } catch (CasError refused) {
@@ -124,7 +132,7 @@ final class CasGateway {
               Map.of("x-acs-request-id", requestId),
               new byte[0]);
     }
-    counters.record(counterKey, outcome);
+    counters.record(accountId, counterKey, outcome);
     return delayed(answer);
   }
 

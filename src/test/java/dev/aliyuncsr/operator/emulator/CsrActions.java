@@ -9,9 +9,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The five CSR operations of CAS 2020-04-07, working on a {@link CsrStore}. Each returns the
- * response fields except RequestId, or throws a {@link CasError}; validation happens before any
- * change, so a rejected call stores nothing.
+ * The five CSR operations of CAS 2020-04-07, working on a {@link CsrStore} on behalf of one
+ * account. Each returns the response fields except RequestId, or throws a {@link CasError};
+ * validation happens before any change, so a rejected call stores nothing. Another account's CsrId
+ * is answered exactly like an unknown one ({@code NotFound.Csr}): what the real service says for a
+ * foreign CsrId is UNCONFIRMED, and answering alike reveals nothing about other accounts.
  */
 final class CsrActions {
   static final Set<String> NAMES =
@@ -29,19 +31,19 @@ final class CsrActions {
     this.clock = clock;
   }
 
-  Map<String, Object> handle(String action, QueryParameters query) {
+  Map<String, Object> handle(String action, QueryParameters query, String accountId) {
     return switch (action) {
-      case "UploadCsr" -> uploadCsr(query);
-      case "ListCsr" -> listCsr(query);
-      case "GetCsrDetail" -> getCsrDetail(query);
-      case "DeleteCsr" -> deleteCsr(query);
-      case "UpdateCsr" -> updateCsr(query);
+      case "UploadCsr" -> uploadCsr(query, accountId);
+      case "ListCsr" -> listCsr(query, accountId);
+      case "GetCsrDetail" -> getCsrDetail(query, accountId);
+      case "DeleteCsr" -> deleteCsr(query, accountId);
+      case "UpdateCsr" -> updateCsr(query, accountId);
       default -> throw CasError.actionNotFound();
     };
   }
 
   /** Parses, checks and stores a CSR the way UploadCsr does; also used to pre-seed CSRs. */
-  StoredCsr store(String csrPem, String name, String keyPem) {
+  StoredCsr store(String csrPem, String name, String keyPem, String accountId) {
     ParsedCsr csr = ParsedCsr.parse(csrPem);
     if (name != null && !NAME.matcher(name).matches()) {
       throw CasError.invalidParameter("Name", "at most 50 characters of A-Z a-z 0-9 _ -");
@@ -61,16 +63,17 @@ final class CsrActions {
             csr.keySize(),
             csr.keySha2(),
             clock.instant());
-    store.put(new CsrStore.Entry(stored, csr.publicKeyInfo(), csr.subjectDetails()));
+    store.put(new CsrStore.Entry(stored, csr.publicKeyInfo(), csr.subjectDetails(), accountId));
     return stored;
   }
 
-  private Map<String, Object> uploadCsr(QueryParameters query) {
+  private Map<String, Object> uploadCsr(QueryParameters query, String accountId) {
     String csrPem = nonBlank(query, "Csr");
     if (csrPem == null) {
       throw CasError.missing("Csr");
     }
-    StoredCsr stored = store(csrPem, query.get("Name").orElse(null), nonBlank(query, "Key"));
+    StoredCsr stored =
+        store(csrPem, query.get("Name").orElse(null), nonBlank(query, "Key"), accountId);
     return body("CsrId", stored.csrId());
   }
 
@@ -79,7 +82,7 @@ final class CsrActions {
    * Both are UNCONFIRMED: the docs say only "matches the CSR name or the primary domain". ShowSize
    * is not capped; the real maximum is unknown.
    */
-  private Map<String, Object> listCsr(QueryParameters query) {
+  private Map<String, Object> listCsr(QueryParameters query, String accountId) {
     String keyWord = query.get("KeyWord").orElse("");
     String algorithm = query.get("Algorithm").filter(a -> !a.isEmpty()).orElse(null);
     if (algorithm != null && !ALGORITHMS.contains(algorithm)) {
@@ -91,7 +94,7 @@ final class CsrActions {
     long showSize = positiveNumber("ShowSize", showSizeText, DEFAULT_SHOW_SIZE);
 
     List<CsrStore.Entry> matches = new ArrayList<>();
-    for (CsrStore.Entry entry : store.all()) {
+    for (CsrStore.Entry entry : store.all(accountId)) {
       StoredCsr csr = entry.csr();
       boolean keyWordMatches =
           keyWord.isEmpty()
@@ -123,8 +126,8 @@ final class CsrActions {
     return body;
   }
 
-  private Map<String, Object> getCsrDetail(QueryParameters query) {
-    StoredCsr csr = store.get(csrId(query)).orElseThrow(CasError::csrNotFound).csr();
+  private Map<String, Object> getCsrDetail(QueryParameters query, String accountId) {
+    StoredCsr csr = store.get(accountId, csrId(query)).orElseThrow(CasError::csrNotFound).csr();
     Map<String, Object> body = body("Csr", csr.csrPem());
     if (csr.privateKeyPem() != null) {
       body.put("PrivateKey", csr.privateKeyPem());
@@ -133,20 +136,20 @@ final class CsrActions {
   }
 
   /** Deleting an unknown (or already deleted) CSR is NotFound.Csr; real behaviour UNCONFIRMED. */
-  private Map<String, Object> deleteCsr(QueryParameters query) {
-    if (!store.remove(csrId(query))) {
+  private Map<String, Object> deleteCsr(QueryParameters query, String accountId) {
+    if (!store.remove(accountId, csrId(query))) {
       throw CasError.csrNotFound();
     }
     return new LinkedHashMap<>();
   }
 
-  private Map<String, Object> updateCsr(QueryParameters query) {
+  private Map<String, Object> updateCsr(QueryParameters query, String accountId) {
     long id = csrId(query);
     String keyPem = nonBlank(query, "Key");
     if (keyPem == null) {
       throw CasError.missing("Key");
     }
-    CsrStore.Entry entry = store.get(id).orElseThrow(CasError::csrNotFound);
+    CsrStore.Entry entry = store.get(accountId, id).orElseThrow(CasError::csrNotFound);
     if (entry.publicKey() == null) {
       throw CasError.invalidParameter("Key", "the stored CSR has no readable public key");
     }

@@ -8,8 +8,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
 /**
- * The emulated account's CSRs, in CsrId order. Ids are sequential and never reused, not even after
- * {@link #clear()}, so a CsrId a test kept from before a reset cannot name another CSR.
+ * Every account's CSRs, in CsrId order; each entry names the account that owns it. Ids are global
+ * (unique across accounts, as CAS's are), sequential and never reused, not even after {@link
+ * #clear()}, so a CsrId a test kept from before a reset cannot name another CSR. The account-scoped
+ * methods treat another account's CSR exactly like a missing one.
  */
 final class CsrStore {
   static final long FIRST_CSR_ID = 2000;
@@ -18,9 +20,18 @@ final class CsrStore {
    * A stored CSR plus what {@link StoredCsr} leaves out: its public key (null for a pre-seeded CSR
    * that does not parse) for UpdateCsr, and the subject fields ListCsr reports.
    */
-  record Entry(StoredCsr csr, SubjectPublicKeyInfo publicKey, Map<String, String> subjectDetails) {
+  record Entry(
+      StoredCsr csr,
+      SubjectPublicKeyInfo publicKey,
+      Map<String, String> subjectDetails,
+      String accountId) {
     Entry {
       subjectDetails = Map.copyOf(subjectDetails);
+      java.util.Objects.requireNonNull(accountId);
+    }
+
+    boolean ownedBy(String account) {
+      return accountId.equals(account);
     }
   }
 
@@ -44,8 +55,19 @@ final class CsrStore {
     return Optional.ofNullable(entries.get(id));
   }
 
+  /** The CSR if it exists and belongs to the account. */
+  Optional<Entry> get(String accountId, long id) {
+    return get(id).filter(entry -> entry.ownedBy(accountId));
+  }
+
   boolean remove(long id) {
     return entries.remove(id) != null;
+  }
+
+  /** Removes the CSR only if it belongs to the account. */
+  boolean remove(String accountId, long id) {
+    Entry entry = entries.get(id);
+    return entry != null && entry.ownedBy(accountId) && entries.remove(id, entry);
   }
 
   /** Sets or replaces the private key; false when no such CSR exists. */
@@ -54,12 +76,19 @@ final class CsrStore {
             id,
             (key, entry) ->
                 new Entry(
-                    entry.csr().withPrivateKey(keyPem), entry.publicKey(), entry.subjectDetails()))
+                    entry.csr().withPrivateKey(keyPem),
+                    entry.publicKey(),
+                    entry.subjectDetails(),
+                    entry.accountId()))
         != null;
   }
 
   List<Entry> all() {
     return List.copyOf(entries.values());
+  }
+
+  List<Entry> all(String accountId) {
+    return entries.values().stream().filter(entry -> entry.ownedBy(accountId)).toList();
   }
 
   void clear() {

@@ -34,7 +34,16 @@ final class FaultSwitches {
 
   private volatile Duration latency = Duration.ZERO;
   private volatile double serverErrorRate;
-  private final Map<String, OneSecondWindow> rateLimits = new ConcurrentHashMap<>();
+
+  /** action → calls per second, for every account that has no limit of its own. */
+  private final Map<String, Integer> defaultRateLimits = new ConcurrentHashMap<>();
+
+  /** account + action → calls per second (0: none), overriding the default. */
+  private final Map<String, Integer> accountRateLimits = new ConcurrentHashMap<>();
+
+  /** account + action → its window; flow control counts per account and API. */
+  private final Map<String, OneSecondWindow> windows = new ConcurrentHashMap<>();
+
   private final Map<String, Double> lostResponseRates = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> lostResponsesToCome = new ConcurrentHashMap<>();
   private final Map<String, ArrayDeque<InjectedFailure>> injectedFailures =
@@ -61,15 +70,53 @@ final class FaultSwitches {
     return latency;
   }
 
+  /** The limit for every account without its own; 0 removes it. Restarts the action's windows. */
   void setRateLimit(String action, int perSecond) {
+    checkedLimit(perSecond);
+    if (perSecond == 0) {
+      defaultRateLimits.remove(action);
+    } else {
+      defaultRateLimits.put(action, perSecond);
+    }
+    windows.keySet().removeIf(key -> key.endsWith('\u0000' + action));
+  }
+
+  /** The account's own limit (0: unlimited, whatever the default); restarts its window. */
+  void setRateLimit(String accountId, String action, int perSecond) {
+    checkedLimit(perSecond);
+    String key = accountKey(accountId, action);
+    accountRateLimits.put(key, perSecond);
+    windows.remove(key);
+  }
+
+  /** The account falls back to the default limit of the action. */
+  void clearRateLimit(String accountId, String action) {
+    String key = accountKey(accountId, action);
+    accountRateLimits.remove(key);
+    windows.remove(key);
+  }
+
+  private static void checkedLimit(int perSecond) {
     if (perSecond < 0) {
       throw new IllegalArgumentException("perSecond must not be negative");
     }
-    if (perSecond == 0) {
-      rateLimits.remove(action);
-    } else {
-      rateLimits.put(action, new OneSecondWindow(perSecond, nanoTime));
+  }
+
+  private boolean tryAdmit(String accountId, String action) {
+    String key = accountKey(accountId, action);
+    Integer own = accountRateLimits.get(key);
+    int limit = own != null ? own : defaultRateLimits.getOrDefault(action, 0);
+    if (limit == 0) {
+      return true;
     }
+    OneSecondWindow window =
+        windows.compute(
+            key,
+            (k, existing) ->
+                existing != null && existing.perSecond() == limit
+                    ? existing
+                    : new OneSecondWindow(limit, nanoTime));
+    return window.tryAdmit();
   }
 
   void setServerErrorRate(double rate) {
@@ -140,14 +187,14 @@ final class FaultSwitches {
 
   /**
    * Throws the error an authenticated call should get before it reaches the action, in the order a
-   * gateway would apply them: RAM denial, flow control, injected failure, random 503.
+   * gateway would apply them: RAM denial, flow control (per account and API, as the CAS quota page
+   * counts "per regionId, API, ParentUid"; one region here), injected failure, random 503.
    */
-  void admit(String accessKeyId, String action) {
+  void admit(String accessKeyId, String accountId, String action) {
     if (deniedActions.contains(denyKey(accessKeyId, action))) {
       throw CasError.forbiddenByRam();
     }
-    OneSecondWindow window = rateLimits.get(action);
-    if (window != null && !window.tryAdmit()) {
+    if (!tryAdmit(accountId, action)) {
       throw CasError.throttledUser();
     }
     CasError injected = takeInjectedFailure(action);
@@ -173,7 +220,9 @@ final class FaultSwitches {
   void clear() {
     latency = Duration.ZERO;
     serverErrorRate = 0;
-    rateLimits.clear();
+    defaultRateLimits.clear();
+    accountRateLimits.clear();
+    windows.clear();
     lostResponseRates.clear();
     lostResponsesToCome.clear();
     injectedFailures.clear();
@@ -209,6 +258,10 @@ final class FaultSwitches {
       throw new IllegalArgumentException("rate must be within [0, 1]");
     }
     return rate;
+  }
+
+  private static String accountKey(String accountId, String action) {
+    return accountId + '\u0000' + action;
   }
 
   private static String denyKey(String accessKeyId, String action) {

@@ -23,6 +23,10 @@ final class OneSecondWindow {
     this.nanoTime = nanoTime;
   }
 
+  int perSecond() {
+    return perSecond;
+  }
+
   synchronized boolean tryAdmit() {
     long now = nanoTime.getAsLong();
     while (!admitted.isEmpty() && now - admitted.peekFirst() >= ONE_SECOND_NANOS) {

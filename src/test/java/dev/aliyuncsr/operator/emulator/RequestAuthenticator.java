@@ -39,8 +39,21 @@ final class RequestAuthenticator {
     this.clock = clock;
   }
 
-  /** Returns the AccessKey ID of a well-signed request, or throws the gateway's error. */
-  String authenticate(RawHttpRequest request, QueryParameters query) {
+  /**
+   * The known AccessKey a request names (ACS3 {@code Credential=}, else a v1 query {@code
+   * AccessKeyId}), whether or not it is well signed: for counting calls per account.
+   */
+  java.util.Optional<AccessKeyRegistry.AccessKey> claimedKey(
+      RawHttpRequest request, QueryParameters parameters) {
+    String id =
+        Acs3Authorization.parse(request.header("authorization"))
+            .map(Acs3Authorization::credential)
+            .orElseGet(() -> parameters.get("AccessKeyId").orElse(null));
+    return accessKeys.find(id);
+  }
+
+  /** Returns the AccessKey of a well-signed request, or throws the gateway's error. */
+  AccessKeyRegistry.AccessKey authenticate(RawHttpRequest request, QueryParameters query) {
     // 1. The Authorization header and the headers it signs.
     Acs3Authorization authorization =
         Acs3Authorization.parse(request.header("authorization"))
@@ -52,9 +65,9 @@ final class RequestAuthenticator {
     SortedMap<String, String> signedHeaders = signedHeaders(request, authorization);
 
     // 2. Who signed it.
-    AccessKeyRegistry.AccessKey key =
-        accessKeys.find(authorization.credential()).orElseThrow(CasError::accessKeyNotFound);
-    checkSecurityToken(request, key);
+    AccessKeyRegistry.AccessKey key = knownKey(authorization.credential());
+    checkSecurityToken(
+        request.header("x-acs-accesskey-id"), request.header("x-acs-security-token"), key);
 
     // 3. The body hash, then the signature over everything.
     String sentBodyHash = request.header("x-acs-content-sha256");
@@ -83,7 +96,98 @@ final class RequestAuthenticator {
     if (!nonces.firstUse(nonce)) {
       throw CasError.nonceUsed();
     }
-    return key.id();
+    return key;
+  }
+
+  /**
+   * Verifies a legacy v1 (HMAC-SHA1, "signature version 1.0") request, as credentials-java signs
+   * STS AssumeRole: every parameter but {@code Signature} (query plus form body), sorted, {@code
+   * StringToSign = METHOD&%2F&pe(canonical)}, key {@code secret + "&"}. The reference (§4.5) says
+   * tea-openapi skips empty values while credentials-java never sends any; both forms are accepted.
+   */
+  AccessKeyRegistry.AccessKey authenticateV1(String method, QueryParameters parameters) {
+    String signature = parameters.get("Signature").orElse(null);
+    String accessKeyId = parameters.get("AccessKeyId").orElse(null);
+    if (signature == null || signature.isEmpty() || accessKeyId == null) {
+      throw CasError.incompleteSignature("Signature and AccessKeyId are mandatory");
+    }
+    if (!"HMAC-SHA1".equals(parameters.get("SignatureMethod").orElse(null))
+        || !"1.0".equals(parameters.get("SignatureVersion").orElse(null))) {
+      throw CasError.incompleteSignature(
+          "expected SignatureMethod=HMAC-SHA1, SignatureVersion=1.0");
+    }
+    AccessKeyRegistry.AccessKey key = knownKey(accessKeyId);
+    checkSecurityToken(null, parameters.get("SecurityToken").orElse(null), key);
+    boolean matches = false;
+    for (boolean skipEmpty : new boolean[] {false, true}) {
+      String expected = v1Signature(method, parameters, key.secret(), skipEmpty);
+      if (MessageDigest.isEqual(
+          expected.getBytes(StandardCharsets.US_ASCII),
+          signature.getBytes(StandardCharsets.US_ASCII))) {
+        matches = true;
+        break;
+      }
+    }
+    if (!matches) {
+      throw CasError.signatureDoesNotMatch();
+    }
+    String timestamp = parameters.get("Timestamp").orElse(null);
+    checkDate(timestamp);
+    String nonce = parameters.get("SignatureNonce").orElse(null);
+    if (nonce == null || nonce.isEmpty()) {
+      throw CasError.nonceMissing();
+    }
+    if (!nonces.firstUse(nonce)) {
+      throw CasError.nonceUsed();
+    }
+    return key;
+  }
+
+  static String v1Signature(
+      String method, QueryParameters parameters, String secret, boolean skipEmpty) {
+    String canonical =
+        parameters.asList().stream()
+            .filter(p -> !p.name().equals("Signature"))
+            .filter(p -> !skipEmpty || !p.value().isEmpty())
+            .sorted(
+                java.util.Comparator.comparing(QueryParameters.Parameter::name)
+                    .thenComparing(QueryParameters.Parameter::value))
+            .map(
+                p ->
+                    QueryParameters.percentEncode(p.name())
+                        + "="
+                        + QueryParameters.percentEncode(p.value()))
+            .collect(java.util.stream.Collectors.joining("&"));
+    String stringToSign =
+        method
+            + "&"
+            + QueryParameters.percentEncode("/")
+            + "&"
+            + QueryParameters.percentEncode(canonical);
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+      mac.init(
+          new javax.crypto.spec.SecretKeySpec(
+              (secret + "&").getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+      return java.util.Base64.getEncoder()
+          .encodeToString(mac.doFinal(stringToSign.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA1 is always available", e);
+    }
+  }
+
+  /**
+   * A key that exists and is enabled. A removed key is {@code InvalidAccessKeyId.NotFound}, a
+   * disabled one {@code InvalidAccessKeyId.Inactive} (status 400: UNCONFIRMED, see the reference's
+   * §3.2).
+   */
+  private AccessKeyRegistry.AccessKey knownKey(String accessKeyId) {
+    AccessKeyRegistry.AccessKey key =
+        accessKeys.find(accessKeyId).orElseThrow(CasError::accessKeyNotFound);
+    if (accessKeys.isDisabled(key.id())) {
+      throw CasError.accessKeyInactive();
+    }
+    return key;
   }
 
   /**
@@ -116,12 +220,15 @@ final class RequestAuthenticator {
     return signed;
   }
 
-  private static void checkSecurityToken(RawHttpRequest request, AccessKeyRegistry.AccessKey key) {
-    String keyIdHeader = request.header("x-acs-accesskey-id");
+  /**
+   * The token must be exactly the key's (none for a long-term key); an STS key past its expiration
+   * (on the emulator's clock) is {@code InvalidSecurityToken.Expired} (status 400: UNCONFIRMED).
+   */
+  private void checkSecurityToken(
+      String keyIdHeader, String token, AccessKeyRegistry.AccessKey key) {
     if (keyIdHeader != null && !keyIdHeader.equals(key.id())) {
       throw CasError.securityTokenMismatch();
     }
-    String token = request.header("x-acs-security-token");
     boolean matches =
         key.securityToken() == null
             ? token == null
@@ -130,6 +237,9 @@ final class RequestAuthenticator {
                 token == null ? new byte[0] : token.getBytes(StandardCharsets.UTF_8));
     if (!matches) {
       throw CasError.securityTokenMismatch();
+    }
+    if (key.expiration() != null && !clock.instant().isBefore(key.expiration())) {
+      throw CasError.securityTokenExpired();
     }
   }
 
