@@ -18,6 +18,8 @@ import dev.aliyuncsr.operator.testing.TestPki;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -30,6 +32,7 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -72,10 +75,12 @@ public final class Benchmark {
   private final int burstResources = Integer.getInteger("bench.burst.resources", 1000);
   private final int largeResources = Integer.getInteger("bench.large.resources", 10_000);
   private final int unrelatedSecrets = Integer.getInteger("bench.secrets", 10_000);
+  private final int observeResources = Integer.getInteger("bench.observe.resources", 10_000);
 
-  /** Scenarios to run (idle, latency, burst, large, secrets); all by default. */
+  /** Scenarios to run (idle, latency, burst, large, secrets, observe); all by default. */
   private final List<String> only =
-      List.of(System.getProperty("bench.only", "idle,latency,burst,large,secrets").split(","));
+      List.of(
+          System.getProperty("bench.only", "idle,latency,burst,large,secrets,observe").split(","));
 
   /** Extra environment for every operator process, "K=V,K=V": for experiments. */
   private final String operatorEnv = System.getProperty("bench.operator.env", "");
@@ -187,6 +192,12 @@ public final class Benchmark {
         say("heavy run %d/%d: %d unrelated 10 KiB Secrets", run, heavyRuns, unrelatedSecrets);
         unrelatedSecrets();
       }
+    }
+    if (only.contains("observe")) {
+      say(
+          "observation: %d Ready resources, one pass at the defaults, a deletion",
+          observeResources);
+      observation();
     }
     judge();
     write();
@@ -472,9 +483,201 @@ public final class Benchmark {
     }
   }
 
+  /**
+   * Observation of issue 10 on {@code observeResources} Ready resources, in an emulator account of
+   * their own (so a pass pages over exactly these CSRs). The resources are uploaded through the
+   * operator at a high CAS_QPS, their lastConfirmedAt is then moved 7 hours back (a status patch by
+   * the harness, the only state not made by the operator), and an operator with the default
+   * CAS_QPS, CAS_OBSERVE_SHARE and CAS_OBSERVE_INTERVAL finds them all due. Then one CSR is deleted
+   * in the console under an operator with a 1-minute interval.
+   */
+  private void observation() throws Exception {
+    int n = observeResources;
+    String scenario = "Observation, " + n + " Ready";
+    try (CasEmulator cas = OperatorHarness.newEmulator()) {
+      String ns = OperatorHarness.newNamespace(client, "bench-obs-");
+      createSecrets(ns, n);
+      int port = freePort();
+      Map<String, String> fast =
+          Map.of(
+              "HTTP_PORT", Integer.toString(port),
+              "CAS_QPS", "500",
+              "CAS_MAX_CONCURRENCY", "16",
+              "RECONCILE_THREADS", "32");
+      long prepared = System.nanoTime();
+      try (ReadyWatch watch = new ReadyWatch(client, ns);
+          OperatorProcess op = start(cas, ns, fast, "observe-upload")) {
+        waitFor(Duration.ofSeconds(60), () -> ready(port));
+        createResources(ns, n, Duration.ZERO, new long[n]);
+        waitFor(Duration.ofSeconds(1800), () -> watch.readyCount() == n);
+      }
+      say("observation: %d uploaded through the operator in %.0f s", n, secondsSince(prepared));
+      Instant backDated = Instant.now().minus(Duration.ofHours(7)).truncatedTo(ChronoUnit.SECONDS);
+      backDate(ns, n, backDated);
+      say("observation: lastConfirmedAt of %d moved back to %s", n, backDated);
+      long victimId =
+          client
+              .resources(AliyunCsr.class)
+              .inNamespace(ns)
+              .withName("r-" + n / 2)
+              .get()
+              .getStatus()
+              .getCsrId();
+
+      // One pass at the defaults: CAS_QPS 5, CAS_OBSERVE_SHARE 0.2, CAS_OBSERVE_INTERVAL 6h.
+      Map<String, Map<String, Integer>> before = cas.callStats();
+      Map<String, String> defaults = Map.of("HTTP_PORT", Integer.toString(port));
+      try (StatusWatch watch = new StatusWatch(client, ns, backDated);
+          CallClock lists = new CallClock(cas, "ListCsr");
+          OperatorProcess op = start(cas, ns, defaults, "observe-pass")) {
+        waitFor(Duration.ofSeconds(120), () -> ready(port));
+        // Every resource is reconciled once at start; none may cost a CAS call.
+        waitFor(Duration.ofSeconds(300), () -> reconciles(port) >= n);
+        row(scenario, "CAS calls after the start, but ListCsr", "calls", "= 0")
+            .values
+            .add((double) delta(cas, before, null, null) - delta(cas, before, "ListCsr", null));
+        row(scenario, "UploadCsr calls after the start", "calls", "= 0")
+            .values
+            .add((double) delta(cas, before, "UploadCsr", null));
+        settle(Duration.ofSeconds(5));
+        diagnose(op, "observe-before");
+        row(scenario, "operator RSS before the pass", "MiB", "(reported)")
+            .values
+            .add(mib(op.rssBytes()));
+        waitFor(Duration.ofSeconds(1200), () -> watch.confirmedCount() == n);
+        settle(Duration.ofSeconds(2)); // metrics and the emulator's counters after the last write
+        row(scenario, "ListCsr calls of the pass (emulator)", "calls", "≤ 200")
+            .values
+            .add((double) delta(cas, before, "ListCsr", null));
+        row(scenario, "ListCsr calls of the pass (operator metric)", "calls", "≤ 200")
+            .values
+            .add(observationCalls(port, "ListCsr"));
+        row(scenario, "other CAS calls during the pass (emulator)", "calls", "= 0")
+            .values
+            .add((double) delta(cas, before, null, null) - delta(cas, before, "ListCsr", null));
+        row(scenario, "resources confirmed (operator metric)", "resources", "= " + n)
+            .values
+            .add(observed(port, "confirmed"));
+        row(scenario, "pass: first → last ListCsr (emulator)", "s", "(reported)")
+            .values
+            .add((lists.lastNanos() - lists.firstNanos()) / 1e9);
+        row(scenario, "lastConfirmedAt writes: first → last, seen by a watch", "s", "(reported)")
+            .values
+            .add((watch.lastConfirmedNanos() - watch.firstConfirmedNanos()) / 1e9);
+        row(scenario, "pass: first ListCsr → last lastConfirmedAt seen", "s", "(reported)")
+            .values
+            .add((watch.lastConfirmedNanos() - lists.firstNanos()) / 1e9);
+        diagnose(op, "observe-after");
+        row(scenario, "operator RSS after the pass", "MiB", "(reported)")
+            .values
+            .add(mib(op.rssBytes()));
+      }
+
+      // A CSR deleted in the console, under CAS_OBSERVE_INTERVAL=1m (tick 3 s), defaults otherwise.
+      before = cas.callStats();
+      Map<String, String> minute =
+          Map.of("HTTP_PORT", Integer.toString(port), "CAS_OBSERVE_INTERVAL", "1m");
+      try (StatusWatch watch = new StatusWatch(client, ns, Instant.now());
+          CallClock lists = new CallClock(cas, "ListCsr");
+          OperatorProcess op = start(cas, ns, minute, "observe-detect")) {
+        waitFor(Duration.ofSeconds(120), () -> ready(port));
+        waitFor(Duration.ofSeconds(300), () -> reconciles(port) >= n);
+        settle(Duration.ofSeconds(5));
+        row(scenario, "operator RSS before the 1-minute passes", "MiB", "(reported)")
+            .values
+            .add(mib(op.rssBytes()));
+        if (!cas.deleteInConsole(victimId)) {
+          throw new IllegalStateException("CsrId " + victimId + " was not in the emulator");
+        }
+        long deleted = System.nanoTime();
+        String victim = "r-" + n / 2;
+        say("observation: deleted CsrId %d (%s) in the console", victimId, victim);
+        waitFor(Duration.ofSeconds(1200), () -> watch.reuploadedAt(victim) != null);
+        long reuploaded = watch.reuploadedAt(victim);
+        long newId = watch.reuploadedCsrId(victim);
+        if (newId == victimId) {
+          throw new IllegalStateException("Reuploaded with the deleted CsrId " + victimId);
+        }
+        say("observation: %s Ready, Reuploaded, CsrId %d → %d", victim, victimId, newId);
+        settle(Duration.ofSeconds(2));
+        row(
+                scenario,
+                "1-minute interval: deletion → Ready Reuploaded, new CsrId",
+                "s",
+                "(reported)")
+            .values
+            .add((reuploaded - deleted) / 1e9);
+        row(
+                scenario,
+                "1-minute interval: first ListCsr, from the deletion (< 0: a pass was under way)",
+                "s",
+                "(reported)")
+            .values
+            .add((lists.firstNanos() - deleted) / 1e9);
+        row(scenario, "1-minute interval: ListCsr calls until Reuploaded", "calls", "(reported)")
+            .values
+            .add((double) delta(cas, before, "ListCsr", null));
+        for (String action : List.of("GetCsrDetail", "UploadCsr")) {
+          row(scenario, "1-minute interval: " + action + " calls until Reuploaded", "calls", "= 1")
+              .values
+              .add((double) delta(cas, before, action, null));
+        }
+        row(scenario, "operator RSS after the 1-minute passes", "MiB", "(reported)")
+            .values
+            .add(mib(op.rssBytes()));
+      }
+    }
+  }
+
+  /** Moves every r-i's status.lastConfirmedAt to {@code at}: a merge patch of the status. */
+  private void backDate(String ns, int count, Instant at) throws InterruptedException {
+    String patch = "{\"status\":{\"lastConfirmedAt\":\"" + at + "\"}}";
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    for (int i = 0; i < count; i++) {
+      String name = "r-" + i;
+      pool.submit(
+          () -> {
+            AliyunCsr target = new AliyunCsr();
+            target.getMetadata().setNamespace(ns);
+            target.getMetadata().setName(name);
+            client
+                .resource(target)
+                .subresource("status")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+          });
+    }
+    pool.shutdown();
+    pool.awaitTermination(30, TimeUnit.MINUTES);
+  }
+
+  private static double observationCalls(int port, String action) {
+    return metricSum(
+        port,
+        l ->
+            l.startsWith("aliyuncsr_observation_cas_calls_total")
+                && l.contains("action=\"" + action + "\""));
+  }
+
+  private static double observed(int port, String result) {
+    return metricSum(
+        port,
+        l ->
+            l.startsWith("aliyuncsr_observations_total")
+                && l.contains("result=\"" + result + "\""));
+  }
+
+  private static double secondsSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1e9;
+  }
+
   // --- helpers
 
   private OperatorProcess start(String ns, Map<String, String> env, String name)
+      throws IOException {
+    return start(emulator, ns, env, name);
+  }
+
+  private OperatorProcess start(CasEmulator cas, String ns, Map<String, String> env, String name)
       throws IOException {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("WATCH_NAMESPACES", ns);
@@ -493,7 +696,7 @@ public final class Benchmark {
               + dir.resolve(name + "-" + System.currentTimeMillis() + ".jfr"));
     }
     return OperatorProcess.start(
-        kubeConfig, emulator.endpoint(), all, OUT.resolve("logs").resolve(name + ".log"), jvm);
+        kubeConfig, cas.endpoint(), all, OUT.resolve("logs").resolve(name + ".log"), jvm);
   }
 
   private void createSecrets(String ns, int count) throws InterruptedException {
@@ -566,8 +769,13 @@ public final class Benchmark {
 
   /** Calls since {@code before}: of one action (or all), with one outcome (or any). */
   private int delta(Map<String, Map<String, Integer>> before, String action, String outcome) {
+    return delta(emulator, before, action, outcome);
+  }
+
+  private static int delta(
+      CasEmulator cas, Map<String, Map<String, Integer>> before, String action, String outcome) {
     int total = 0;
-    for (var entry : emulator.callStats().entrySet()) {
+    for (var entry : cas.callStats().entrySet()) {
       if (action != null && !action.equals(entry.getKey())) {
         continue;
       }
