@@ -28,6 +28,14 @@ import java.util.Optional;
  * unique across accounts. Rate limits count per account and API; calls are also counted per account
  * (by the AccessKey a request names, when that key is known).
  *
+ * <p><b>STS.</b> The same server answers STS 2015-04-01 {@code AssumeRole} and {@code
+ * AssumeRoleWithOIDC} (see {@link StsActions} for what is checked and what is UNCONFIRMED) for the
+ * roles and OIDC providers registered on the builder; the temporary keys it issues belong to the
+ * role's account and expire on the emulator's clock. credentials-java 1.0.3 calls STS only over
+ * HTTPS, so {@link Builder#https()} adds a TLS listener on a second port with a self-signed
+ * certificate: point a provider's {@code STSEndpoint} at {@link #stsEndpoint()} and make the JVM
+ * trust {@link #trustStore()} (see {@link #trustForJvmClients()}).
+ *
  * <p><b>Security.</b> The query string carries the private key: nothing here logs request URLs,
  * queries or headers, and error messages never quote request values.
  */
@@ -57,7 +65,10 @@ public final class CasEmulator implements AutoCloseable {
   private final CsrActions actions;
   private final AccessKeyRegistry accessKeys = new AccessKeyRegistry();
   private final List<Runnable> configuredLimits;
+  private final StsDirectory sts;
   private final LoopbackHttpServer server;
+  private final EmulatorTls tls;
+  private final LoopbackHttpServer httpsServer;
 
   private CasEmulator(Builder builder) {
     this.clock = new SwitchableClock(builder.clock);
@@ -68,14 +79,25 @@ public final class CasEmulator implements AutoCloseable {
     configuredLimits.forEach(Runnable::run);
     this.actions = new CsrActions(store, clock);
     NonceLedger nonces = new NonceLedger(clock, NONCE_CAPACITY);
+    this.sts = builder.sts;
     CasGateway gateway =
         new CasGateway(
             new RequestAuthenticator(accessKeys, nonces, clock),
             faults,
             actions,
+            new StsActions(sts, accessKeys, clock),
             counters,
             this::endpoint);
     this.server = new LoopbackHttpServer(builder.port, gateway::handle);
+    if (builder.httpsPort >= 0) {
+      this.tls = new EmulatorTls();
+      this.httpsServer =
+          new LoopbackHttpServer(
+              builder.httpsPort, gateway::handle, tls.serverContext().getServerSocketFactory());
+    } else {
+      this.tls = null;
+      this.httpsServer = null;
+    }
   }
 
   public static Builder builder() {
@@ -85,6 +107,9 @@ public final class CasEmulator implements AutoCloseable {
   /** Binds 127.0.0.1 (an ephemeral port unless {@link Builder#port} was given) and serves. */
   public CasEmulator start() {
     server.start();
+    if (httpsServer != null) {
+      httpsServer.start();
+    }
     return this;
   }
 
@@ -92,6 +117,9 @@ public final class CasEmulator implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    if (httpsServer != null) {
+      httpsServer.close();
+    }
   }
 
   public int port() {
@@ -101,6 +129,103 @@ public final class CasEmulator implements AutoCloseable {
   /** {@code 127.0.0.1:PORT}, as the SDK's {@code Config.endpoint} wants it. */
   public String endpoint() {
     return "127.0.0.1:" + port();
+  }
+
+  /**
+   * {@code 127.0.0.1:PORT} of the TLS listener ({@link Builder#https()}): the same CAS and STS
+   * behind HTTPS.
+   */
+  public String httpsEndpoint() {
+    return "127.0.0.1:" + requireTls(httpsServer).port();
+  }
+
+  /**
+   * What credentials-java's {@code STSEndpoint(..)} takes: it always prefixes {@code https://}, so
+   * this is the TLS listener ({@link Builder#https()} is needed).
+   */
+  public String stsEndpoint() {
+    return httpsEndpoint();
+  }
+
+  /** The self-signed certificate the TLS listener presents (SAN IP 127.0.0.1, DNS localhost). */
+  public java.security.cert.X509Certificate certificate() {
+    return requireTls(tls).certificate();
+  }
+
+  /**
+   * A PKCS12 trust store (password {@link #trustStorePassword()}) with the JDK's trusted
+   * certificates plus the emulator's, e.g. for {@code -Djavax.net.ssl.trustStore=} of an operator
+   * process.
+   */
+  public java.nio.file.Path trustStore() {
+    return requireTls(tls).trustStore();
+  }
+
+  public String trustStorePassword() {
+    return EmulatorTls.TRUST_STORE_PASSWORD;
+  }
+
+  /** An SSLContext trusting only the emulator, for clients that take one. */
+  public javax.net.ssl.SSLContext clientSslContext() {
+    return requireTls(tls).clientContext();
+  }
+
+  /**
+   * Points this JVM's default trust store ({@code javax.net.ssl.trustStore*}) at {@link
+   * #trustStore()} until closed, then restores the previous properties. The JDK re-reads these
+   * properties whenever a default TrustManagerFactory is initialised, which credentials-java does
+   * for each STS call. JVM-wide: not for tests running in parallel with other TLS clients that
+   * change the same properties.
+   */
+  public AutoCloseable trustForJvmClients() {
+    String[] names = {
+      "javax.net.ssl.trustStore", "javax.net.ssl.trustStorePassword", "javax.net.ssl.trustStoreType"
+    };
+    String[] previous = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      previous[i] = System.getProperty(names[i]);
+    }
+    System.setProperty(names[0], trustStore().toString());
+    System.setProperty(names[1], trustStorePassword());
+    System.setProperty(names[2], "PKCS12");
+    return () -> {
+      for (int i = 0; i < names.length; i++) {
+        if (previous[i] == null) {
+          System.clearProperty(names[i]);
+        } else {
+          System.setProperty(names[i], previous[i]);
+        }
+      }
+    };
+  }
+
+  private static <T> T requireTls(T part) {
+    if (part == null) {
+      throw new IllegalStateException("build the emulator with https() for a TLS listener");
+    }
+    return part;
+  }
+
+  // ---- STS roles and OIDC providers, also while serving (see the Builder's methods). ----
+
+  /** See {@link Builder#role(String, String...)}. */
+  public void addRole(String roleArn, String... trustedAccountIds) {
+    sts.trustAccounts(roleArn, java.util.Set.of(trustedAccountIds));
+  }
+
+  /** See {@link Builder#roleExternalId(String, String)}. */
+  public void setRoleExternalId(String roleArn, String externalId) {
+    sts.requireExternalId(roleArn, externalId);
+  }
+
+  /** See {@link Builder#oidcRole(String, String, String)}. */
+  public void addOidcRole(String roleArn, String oidcProviderArn, String subject) {
+    sts.trustOidc(roleArn, oidcProviderArn, subject);
+  }
+
+  /** See {@link Builder#oidcProvider(String, String, String...)}. */
+  public void addOidcProvider(String providerArn, String issuer, String... audiences) {
+    sts.addProvider(providerArn, issuer, List.of(audiences), null);
   }
 
   // ---- Fault switches: all take effect for the next request, from any thread. ----
@@ -377,8 +502,10 @@ public final class CasEmulator implements AutoCloseable {
   public static final class Builder {
     private final List<AccessKeyRegistry.AccessKey> accessKeys = new ArrayList<>();
     private final List<java.util.function.Consumer<FaultSwitches>> rateLimits = new ArrayList<>();
+    private final StsDirectory sts = new StsDirectory();
     private Clock clock = Clock.systemUTC();
     private int port;
+    private int httpsPort = -1;
     private long seed = System.nanoTime();
 
     private Builder() {}
@@ -454,6 +581,68 @@ public final class CasEmulator implements AutoCloseable {
         throw new IllegalArgumentException("port out of range");
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * A RAM role (ARN {@code acs:ram::<account>:role/<name>}, in that account) that AssumeRole
+     * callers from the listed accounts may assume; none listed: the role's own account. Repeatable,
+     * adding accounts.
+     */
+    public Builder role(String roleArn, String... trustedAccountIds) {
+      sts.trustAccounts(roleArn, java.util.Set.of(trustedAccountIds));
+      return this;
+    }
+
+    /** The role's trust policy requires this {@code ExternalId} (sts:ExternalId) in AssumeRole. */
+    public Builder roleExternalId(String roleArn, String externalId) {
+      sts.requireExternalId(roleArn, externalId);
+      return this;
+    }
+
+    /** The role's maximum session (DurationSeconds upper bound), 1 h by default, at most 12 h. */
+    public Builder roleMaxSessionDuration(String roleArn, Duration max) {
+      sts.maxSessionDuration(roleArn, max);
+      return this;
+    }
+
+    /**
+     * An OIDC identity provider ({@code acs:ram::<account>:oidc-provider/<name>}) whose tokens must
+     * carry this {@code iss} and one of these {@code aud}s (RRSA: the cluster's issuer URL and
+     * {@code sts.aliyuncs.com}). Signatures are not verified unless {@link #oidcProviderSigningKey}
+     * gives a key.
+     */
+    public Builder oidcProvider(String providerArn, String issuer, String... audiences) {
+      sts.addProvider(providerArn, issuer, List.of(audiences), null);
+      return this;
+    }
+
+    /** Verifies the provider's tokens as RS256 with this RSA public key. */
+    public Builder oidcProviderSigningKey(String providerArn, java.security.PublicKey key) {
+      sts.providerSigningKey(providerArn, key);
+      return this;
+    }
+
+    /**
+     * The role trusts the OIDC provider for AssumeRoleWithOIDC; {@code subject} (the token's {@code
+     * sub}, for RRSA {@code system:serviceaccount:<namespace>:<name>}) null for any.
+     */
+    public Builder oidcRole(String roleArn, String oidcProviderArn, String subject) {
+      sts.trustOidc(roleArn, oidcProviderArn, subject);
+      return this;
+    }
+
+    /** Also serves HTTPS on an ephemeral port (see {@link CasEmulator#stsEndpoint()}). */
+    public Builder https() {
+      return httpsPort(0);
+    }
+
+    /** Also serves HTTPS on this port (0: ephemeral). */
+    public Builder httpsPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port out of range");
+      }
+      this.httpsPort = port;
       return this;
     }
 

@@ -248,4 +248,33 @@ class CasEmulatorAccountsTest {
     assertThat(emulator.csrs()).isEmpty();
     assertThat(emulator.disableAccessKey("no-such-key")).isFalse();
   }
+
+  @Test
+  void mainTakesAccountsLimitsAndRolesFromTheEnvironment() throws Exception {
+    java.util.Map<String, String> env =
+        java.util.Map.of(
+            "CAS_EMULATOR_ACCOUNTS", ACCOUNT_B + ":" + AK_B + ":" + SECRET_B,
+            "CAS_EMULATOR_RATE_LIMITS", ACCOUNT_B + "/ListCsr=1",
+            "CAS_EMULATOR_ROLES", "acs:ram::" + ACCOUNT_B + ":role/r=" + ACCOUNT_A + "|ext",
+            "CAS_EMULATOR_OIDC_PROVIDERS",
+                "acs:ram::" + ACCOUNT_B + ":oidc-provider/p|https://issuer|sts.aliyuncs.com",
+            "CAS_EMULATOR_OIDC_ROLES",
+                "acs:ram::" + ACCOUNT_B + ":role/o|acs:ram::" + ACCOUNT_B + ":oidc-provider/p");
+    CasEmulator.Builder builder = CasEmulator.builder().accessKey("ak", "sk");
+    CasEmulatorMain.configureFromEnvironment(builder, env::get);
+    try (CasEmulator configured = builder.build().start()) {
+      assertThat(configured.accountOfAccessKey(AK_B)).contains(ACCOUNT_B);
+      Client b =
+          new Client(
+              new Config()
+                  .setEndpoint(configured.endpoint())
+                  .setProtocol("HTTP")
+                  .setRegionId("cn-hangzhou")
+                  .setAccessKeyId(AK_B)
+                  .setAccessKeySecret(SECRET_B));
+      b.listCsr(new ListCsrRequest());
+      assertThat(teaError(() -> b.listCsr(new ListCsrRequest())).getCode())
+          .isEqualTo("Throttling.User");
+    }
+  }
 }

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns one HTTP request into one answer, in the order the Alibaba gateway works: route (action and
  * version), authenticate, admit (RAM, flow control, injected faults), run the action, then maybe
- * lose the response. Every request is counted exactly once, under its action and outcome, before
- * the answer leaves.
+ * lose the response. Requests of version 2015-04-01 go to STS ({@link StsActions}), all others to
+ * CAS 2020-04-07, on the same port: the real endpoints differ only by host name. Every request is
+ * counted exactly once, under its action and outcome, before the answer leaves.
  */
 final class CasGateway {
   static final String API_VERSION = "2020-04-07";
@@ -36,6 +37,7 @@ final class CasGateway {
   private final RequestAuthenticator authenticator;
   private final FaultSwitches faults;
   private final CsrActions actions;
+  private final StsActions sts;
   private final CallCounters counters;
   private final Supplier<String> hostId;
 
@@ -54,11 +56,13 @@ final class CasGateway {
       RequestAuthenticator authenticator,
       FaultSwitches faults,
       CsrActions actions,
+      StsActions sts,
       CallCounters counters,
       Supplier<String> hostId) {
     this.authenticator = authenticator;
     this.faults = faults;
     this.actions = actions;
+    this.sts = sts;
     this.counters = counters;
     this.hostId = hostId;
   }
@@ -76,21 +80,54 @@ final class CasGateway {
       if (action == null) {
         action = query.get("Action").orElse(null);
       }
-      // Calls are counted for the account whose AccessKey they name, whatever their outcome.
-      accountId =
-          authenticator
-              .claimedKey(request, query)
-              .map(AccessKeyRegistry.AccessKey::accountId)
-              .orElse(null);
-      // 1. Route: a known action of this API version.
-      route(request, query, action);
-      // 2. Authenticate, 3. admit.
-      AccessKeyRegistry.AccessKey key = authenticator.authenticate(request, query);
-      accountId = key.accountId();
-      faults.admit(key.id(), accountId, action);
-      // 4. Run the action; from here on the call counts as processed.
-      reachedAction = true;
-      Map<String, Object> body = actions.handle(action, query, accountId);
+      Map<String, Object> body;
+      if (StsActions.API_VERSION.equals(version(request, query))) {
+        QueryParameters parameters = withFormBody(request, query);
+        // AssumeRole counts for the caller's account, AssumeRoleWithOIDC for the role's.
+        accountId =
+            authenticator
+                .claimedKey(request, parameters)
+                .map(AccessKeyRegistry.AccessKey::accountId)
+                .orElseGet(() -> sts.accountOfRole(parameters));
+        if (action == null || action.isEmpty()) {
+          throw CasError.missingAction();
+        }
+        if (!StsActions.NAMES.contains(action)) {
+          throw CasError.actionNotFound();
+        }
+        AccessKeyRegistry.AccessKey caller = null;
+        if (action.equals("AssumeRole")) {
+          // credentials-java signs AssumeRole with v1 (HMAC-SHA1) query parameters; an
+          // ACS3-signed call (a tea OpenAPI client) is verified as ACS3.
+          caller =
+              request.header("authorization") != null
+                  ? authenticator.authenticate(request, query)
+                  : authenticator.authenticateV1(request.method(), parameters);
+          accountId = caller.accountId();
+        }
+        faults.admit(caller == null ? "" : caller.id(), accountId == null ? "" : accountId, action);
+        reachedAction = true;
+        body =
+            caller != null
+                ? sts.assumeRole(parameters, caller)
+                : sts.assumeRoleWithOidc(parameters);
+      } else {
+        // Calls are counted for the account whose AccessKey they name, whatever their outcome.
+        accountId =
+            authenticator
+                .claimedKey(request, query)
+                .map(AccessKeyRegistry.AccessKey::accountId)
+                .orElse(null);
+        // 1. Route: a known action of this API version.
+        route(request, query, action);
+        // 2. Authenticate, 3. admit.
+        AccessKeyRegistry.AccessKey key = authenticator.authenticate(request, query);
+        accountId = key.accountId();
+        faults.admit(key.id(), accountId, action);
+        // 4. Run the action; from here on the call counts as processed.
+        reachedAction = true;
+        body = actions.handle(action, query, accountId);
+      }
       answer = success(body, requestId);
       outcome = OK;
     } catch (CasError refused) {
@@ -144,14 +181,39 @@ final class CasGateway {
     }
   }
 
+  private static String version(RawHttpRequest request, QueryParameters query) {
+    String version = request.header("x-acs-version");
+    return version != null ? version : query.get("Version").orElse(null);
+  }
+
+  /**
+   * The query plus, for a form-encoded body (credentials-java's AssumeRoleWithOIDC), the body's
+   * parameters: STS reads both, and v1 signatures cover both.
+   */
+  private static QueryParameters withFormBody(RawHttpRequest request, QueryParameters query) {
+    String contentType = request.header("content-type");
+    if (contentType == null
+        || !contentType.toLowerCase(java.util.Locale.ROOT).contains("x-www-form-urlencoded")
+        || request.body().length == 0) {
+      return query;
+    }
+    try {
+      QueryParameters form =
+          QueryParameters.parse(
+              new String(request.body(), java.nio.charset.StandardCharsets.UTF_8));
+      java.util.List<QueryParameters.Parameter> all = new java.util.ArrayList<>(query.asList());
+      all.addAll(form.asList());
+      return QueryParameters.of(all);
+    } catch (IllegalArgumentException e) {
+      throw CasError.malformedQuery();
+    }
+  }
+
   private static void route(RawHttpRequest request, QueryParameters query, String action) {
     if (action == null || action.isEmpty()) {
       throw CasError.missingAction();
     }
-    String version = request.header("x-acs-version");
-    if (version == null) {
-      version = query.get("Version").orElse(null);
-    }
+    String version = version(request, query);
     if (!API_VERSION.equals(version)) {
       throw CasError.invalidVersion();
     }

@@ -44,7 +44,18 @@ final class LoopbackHttpServer implements AutoCloseable {
   private volatile ServerSocket serverSocket;
   private volatile boolean closed;
 
+  private final javax.net.ServerSocketFactory sockets;
+
   LoopbackHttpServer(int port, Function<RawHttpRequest, HttpAnswer> handler) {
+    this(port, handler, javax.net.ServerSocketFactory.getDefault());
+  }
+
+  /** With an {@code SSLServerSocketFactory}, serves HTTPS; everything else is the same. */
+  LoopbackHttpServer(
+      int port,
+      Function<RawHttpRequest, HttpAnswer> handler,
+      javax.net.ServerSocketFactory sockets) {
+    this.sockets = sockets;
     this.requestedPort = port;
     this.handler = handler;
     this.connectionThreads = Executors.newCachedThreadPool(daemonThreads("cas-emulator-conn-"));
@@ -55,7 +66,7 @@ final class LoopbackHttpServer implements AutoCloseable {
       throw new IllegalStateException("an emulator starts once");
     }
     try {
-      ServerSocket socket = new ServerSocket();
+      ServerSocket socket = sockets.createServerSocket();
       socket.setReuseAddress(true);
       socket.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), requestedPort), 512);
       serverSocket = socket;
