@@ -1,7 +1,9 @@
 package dev.aliyuncsr.operator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -10,6 +12,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,7 +28,7 @@ class CrdSchemaTest {
   }
 
   @Test
-  void namesAndColumnsMatchTheApiContract() throws IOException {
+  void namesMatchTheApiContract() throws IOException {
     var crd = crd();
     assertThat(crd.getSpec().getGroup()).isEqualTo("cas.aliyuncsr.dev");
     assertThat(crd.getSpec().getNames().getKind()).isEqualTo("AliyunCsr");
@@ -35,9 +38,27 @@ class CrdSchemaTest {
     var version = crd.getSpec().getVersions().get(0);
     assertThat(version.getName()).isEqualTo("v1alpha1");
     assertThat(version.getSubresources().getStatus()).isNotNull();
-    assertThat(version.getAdditionalPrinterColumns())
+  }
+
+  @Test
+  void printerColumnsAreInTheDeclaredOrderWithTheWideOnesAtPriorityOne() throws IOException {
+    var columns = crd().getSpec().getVersions().get(0).getAdditionalPrinterColumns();
+    assertThat(columns)
+        .extracting(c -> tuple(c.getName(), c.getPriority(), c.getType(), c.getJsonPath()))
+        .containsExactly(
+            tuple("Ready", 0, "string", ".status.conditions[?(@.type==\"Ready\")].status"),
+            tuple("Reason", 0, "string", ".status.conditions[?(@.type==\"Ready\")].reason"),
+            tuple("CsrId", 0, "integer", ".status.csrId"),
+            tuple("Age", 0, "date", ".metadata.creationTimestamp"),
+            tuple("UploadName", 1, "string", ".status.uploadName"),
+            tuple("LastConfirmed", 1, "date", ".status.lastConfirmedAt"));
+    // The same order as the annotations on AliyunCsr, which PrinterColumnOrder reads.
+    assertThat(columns)
         .extracting(c -> c.getName())
-        .containsExactlyInAnyOrder("Ready", "Reason", "CsrId", "Age");
+        .containsExactlyElementsOf(
+            Arrays.stream(AliyunCsr.class.getAnnotationsByType(AdditionalPrinterColumn.class))
+                .map(AdditionalPrinterColumn::name)
+                .toList());
   }
 
   @Test

@@ -3,8 +3,10 @@ package dev.aliyuncsr.operator.it;
 import static dev.aliyuncsr.operator.testing.OperatorHarness.aliyunCsr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.aliyuncsr.operator.AliyunCsrOperator;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
@@ -15,6 +17,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,6 +106,42 @@ class DeployManifestsIT {
                   AliyunCsrIT.events(ns, "rbac").stream()
                       .anyMatch(e -> "Uploaded".equals(e.getReason())));
     }
+  }
+
+  @Test
+  void theApiServersTableViewListsTheColumnsInTheDeclaredOrder() throws Exception {
+    String ns = harness.newNamespace();
+    HttpClient http = harness.client.getHttpClient();
+    String url =
+        harness.client.getMasterUrl().toString().replaceAll("/$", "")
+            + "/apis/"
+            + AliyunCsr.GROUP
+            + "/"
+            + AliyunCsr.VERSION
+            + "/namespaces/"
+            + ns
+            + "/aliyuncsrs";
+    HttpResponse<String> response =
+        http.sendAsync(
+                http.newHttpRequestBuilder()
+                    .uri(url)
+                    .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+                    .build(),
+                String.class)
+            .get(30, TimeUnit.SECONDS);
+    assertThat(response.code()).as(response.body()).isEqualTo(200);
+    JsonNode table = Serialization.jsonMapper().readTree(response.body());
+    assertThat(table.path("kind").asText()).isEqualTo("Table");
+    assertThat(table.path("columnDefinitions"))
+        .extracting(c -> tuple(c.path("name").asText(), c.path("priority").asInt()))
+        .containsExactly(
+            tuple("Name", 0),
+            tuple("Ready", 0),
+            tuple("Reason", 0),
+            tuple("CsrId", 0),
+            tuple("Age", 0),
+            tuple("UploadName", 1),
+            tuple("LastConfirmed", 1));
   }
 
   @Test
