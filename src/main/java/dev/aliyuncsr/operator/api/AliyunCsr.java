@@ -72,6 +72,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
             + " && (!has(self.spec.csrId) || self.spec.csrId == oldSelf.spec.csrId))",
     message = "spec.csrId cannot change after the CSR is uploaded or adopted",
     reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        AliyunCsr.NOT_YET_UPLOADED
+            + " || (has(self.spec.accountRef) == has(oldSelf.spec.accountRef)"
+            + " && (!has(self.spec.accountRef)"
+            + " || self.spec.accountRef.name == oldSelf.spec.accountRef.name))",
+    message = "spec.accountRef cannot change after the CSR is uploaded or adopted",
+    reason = "FieldValueForbidden")
 public class AliyunCsr extends CustomResource<AliyunCsrSpec, AliyunCsrStatus>
     implements Namespaced {
   public static final String GROUP = "cas.aliyuncsr.dev";

@@ -139,8 +139,15 @@ public final class CallBudget {
   /** The call may go: its slot is held, and {@link Slot#awaitRate} waits at most a moment. */
   public record Granted(Slot slot) implements Admission {}
 
-  /** Come back after {@code after}: the caller's place in the rate is kept until then. */
-  public record Later(Duration after) implements Admission {}
+  /**
+   * Come back after {@code after}: the caller's place in the rate is kept until then. {@code busy}
+   * when it is not the rate but every concurrency slot that is taken (a short wait, usually).
+   */
+  public record Later(Duration after, boolean busy) implements Admission {
+    public Later(Duration after) {
+      this(after, false);
+    }
+  }
 
   /**
    * Admission without parking a thread for long: the caller named {@code key} gets a place in the
@@ -165,7 +172,7 @@ public final class CallBudget {
       return new Later(Duration.ofNanos(wait));
     }
     if (!inFlight.tryAcquire()) {
-      return new Later(BUSY_RETRY);
+      return new Later(BUSY_RETRY, true);
     }
     synchronized (this) {
       reservations.remove(key);

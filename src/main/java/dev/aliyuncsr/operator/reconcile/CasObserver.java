@@ -179,7 +179,7 @@ public final class CasObserver implements AutoCloseable {
       calls += listAccount(cas.get(), account, group.getValue(), confirmed, suspects);
     }
     Instant seen = clock.instant();
-    record(confirmed, seen);
+    // Suspects first: their confirmation (and a re-upload) must not wait for thousands of writes.
     for (AliyunCsr r : suspects) {
       log.info(
           "{}/{}: CsrId {} not as recorded in ListCsr; confirming it with GetCsrDetail",
@@ -188,6 +188,7 @@ public final class CasObserver implements AutoCloseable {
           r.getStatus().getCsrId());
       host.confirm(r);
     }
+    record(confirmed, seen);
     metrics.observed("confirmed", confirmed.size());
     log.debug(
         "observation pass: {} confirmed, {} to confirm one by one, {} ListCsr calls",

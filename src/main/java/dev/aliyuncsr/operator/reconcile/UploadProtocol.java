@@ -551,6 +551,9 @@ public final class UploadProtocol {
       return;
     }
     long id = status.getCsrId();
+    // One confirmation per reconcile: a CSR uploaded again in this reconcile was just confirmed
+    // by UploadCsr's own answer.
+    cycle.confirmWanted = false;
     drift.observationCall("GetCsrDetail");
     Optional<CsrDetail> detail = detail(cycle.cas, id);
     cycle.confirmation =
@@ -853,6 +856,16 @@ public final class UploadProtocol {
     // The permit first: waiting for the CAS budget never holds a lease, nor a thread.
     if (cycle.permit == null) {
       CallBudget.Admission admission = cycle.gate.admit(r.getMetadata().getUid());
+      if (admission instanceof CallBudget.Later later && later.busy()) {
+        // Every concurrency slot is busy for a moment: look again soon, without a write, so
+        // that an upload that hardly waits costs nothing more. A longer wait says Queued.
+        return Step.end(
+            new Result(
+                Outcome.progressing(
+                    Reasons.QUEUED, "Waiting for a free CAS call slot", later.after()),
+                false,
+                false));
+      }
       if (admission instanceof CallBudget.Later later) {
         return Step.end(
             settle(
