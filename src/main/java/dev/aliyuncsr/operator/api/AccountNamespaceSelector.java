@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
@@ -47,6 +48,7 @@ public class AccountNamespaceSelector {
   }
 
   /** Whether nothing at all is selected: no names, no labels, no expressions. */
+  @JsonIgnore
   public boolean isEmpty() {
     return (names == null || names.isEmpty())
         && (matchLabels == null || matchLabels.isEmpty())
