@@ -202,7 +202,13 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
 
   private void accountEvent(AliyunCasAccount account) {
     String name = account.getMetadata().getName();
-    worker.execute(() -> rebuild(name, false));
+    worker.execute(
+        () -> {
+          rebuild(name, false);
+          if (leading.getAsBoolean()) {
+            accountObject(name).ifPresent(a -> maintain(a, entries.get(name)));
+          }
+        });
   }
 
   private void secretEvent(Secret secret) {
@@ -357,6 +363,15 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
               "AliyunCasAccount " + desired + " does not exist; waiting for it",
               null));
     }
+    if (!holds && !object.get().hasFinalizer(AliyunCasAccount.FINALIZER)) {
+      // Nothing goes into an account before its finalizer is on: its deletion must wait for
+      // the CSRs in it.
+      return Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_READY,
+              "AliyunCasAccount " + desired + " is not ready: the operator has not taken it up yet",
+              Duration.ofSeconds(1)));
+    }
     if (object.get().isMarkedForDeletion() && !holds) {
       return Route.refused(
           Outcome.progressing(
@@ -468,7 +483,9 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
               a.addFinalizer(AliyunCasAccount.FINALIZER);
               return a;
             });
-      } else if (account.isMarkedForDeletion() && hasFinalizer && held == 0) {
+      } else if (account.isMarkedForDeletion() && hasFinalizer && held > 0) {
+        unheldSince.remove(name);
+      } else if (account.isMarkedForDeletion() && hasFinalizer && heldByNoneFor(name)) {
         resource.edit(
             a -> {
               a.removeFinalizer(AliyunCasAccount.FINALIZER);
@@ -488,6 +505,23 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     } catch (KubernetesClientException e) {
       log.debug("AliyunCasAccount {}: status not written (HTTP {})", name, e.getCode());
     }
+  }
+
+  /** When each account being deleted was first seen holding nothing. */
+  private final Map<String, Instant> unheldSince = new ConcurrentHashMap<>();
+
+  /**
+   * True once an account being deleted has held nothing for a whole status period: a resource that
+   * just took an upload lease into it may not be in the cache yet.
+   */
+  private boolean heldByNoneFor(String name) {
+    Instant now = clock.instant();
+    Instant since = unheldSince.putIfAbsent(name, now);
+    if (since == null || now.isBefore(since.plus(STATUS_PERIOD))) {
+      return false;
+    }
+    unheldSince.remove(name);
+    return true;
   }
 
   private AliyunCasAccountStatus statusOf(AliyunCasAccount account, Entry entry, int held) {
