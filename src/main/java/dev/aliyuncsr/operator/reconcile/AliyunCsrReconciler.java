@@ -181,7 +181,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     public boolean recordedByAnother(AliyunCsr self, long csrId) {
       var c = cache;
       return c != null
-          && c.byIndex(CSR_ID_INDEX, Long.toString(csrId)).stream()
+          && c.byIndex(CSR_ID_INDEX, csrIdKey(accountOf(self), csrId)).stream()
               .anyMatch(other -> !other.getMetadata().getUid().equals(self.getMetadata().getUid()));
     }
   }
@@ -202,22 +202,39 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     return byAge(other, self) < 0;
   }
 
-  /** Index keys: the CsrIds a resource records (current, superseded). */
+  /**
+   * Index keys: the CsrIds a resource records (current, superseded), each in its account: a CsrId
+   * names a CSR only within the account that holds it.
+   */
   static List<String> recordedCsrIds(AliyunCsr resource) {
     List<String> ids = new ArrayList<>();
     var status = resource.getStatus();
     if (status == null) {
       return ids;
     }
+    String account = status.getAccount();
     if (status.getCsrId() != null) {
-      ids.add(Long.toString(status.getCsrId()));
+      ids.add(csrIdKey(account, status.getCsrId()));
     }
     if (status.getSupersededCsrs() != null) {
       status.getSupersededCsrs().stream()
           .filter(r -> r.getCsrId() != null)
-          .forEach(r -> ids.add(Long.toString(r.getCsrId())));
+          .forEach(r -> ids.add(csrIdKey(account, r.getCsrId())));
     }
     return ids;
+  }
+
+  static String csrIdKey(String account, long csrId) {
+    return (account == null ? "" : account) + "/" + csrId;
+  }
+
+  /** The account whose CsrIds this resource's calls concern: the one holding its record. */
+  private static String accountOf(AliyunCsr resource) {
+    var status = resource.getStatus();
+    if (StatusBuilder.holdsRecord(status)) {
+      return status.getAccount();
+    }
+    return resource.getSpec() == null ? null : resource.getSpec().accountName();
   }
 
   /** Index keys: "ref:" the account spec names, "held:" the account status holds CSRs in. */

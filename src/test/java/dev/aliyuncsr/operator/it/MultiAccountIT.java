@@ -278,6 +278,42 @@ class MultiAccountIT {
     assertThat(accountB.csr(csrId)).as("kept: the account was gone").isPresent();
   }
 
+  @Test
+  void aResourceIsDeletedThroughItsAccountEvenAfterItsNamespaceIsNoLongerSelected() {
+    String ns = harness.newNamespace();
+    String name = "acct-revoked-" + ns;
+    account(name, accountA, ns, OperatorHarness.ACCESS_KEY_SECRET, null);
+    upload(ns, "revoked", name);
+    long csrId = awaitReady(ns, "revoked").getStatus().getCsrId();
+    // The grant is withdrawn: the resource may do nothing new in the account...
+    harness
+        .client
+        .resources(AliyunCasAccount.class)
+        .withName(name)
+        .edit(
+            a -> {
+              a.getSpec().getNamespaceSelector().setNames(List.of("somewhere-else"));
+              return a;
+            });
+    harness
+        .client
+        .resources(AliyunCsr.class)
+        .inNamespace(ns)
+        .withName("revoked")
+        .edit(
+            r -> {
+              r.getMetadata().setLabels(Map.of("touched", "1"));
+              return r;
+            });
+    await()
+        .atMost(WAIT)
+        .until(() -> harness.get(ns, "revoked"), r -> reasonIs(r, Reasons.ACCOUNT_NOT_PERMITTED));
+    // ...but its cleanup is not blocked by the policy change.
+    harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("revoked").delete();
+    await().atMost(WAIT).until(() -> harness.get(ns, "revoked") == null);
+    assertThat(accountA.csr(csrId)).as("deleted in its account").isEmpty();
+  }
+
   // ---- helpers ---------------------------------------------------------------------------------
 
   static void account(
