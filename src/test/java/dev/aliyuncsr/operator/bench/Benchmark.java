@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aliyuncsr.operator.api.AccessKeySecretRef;
+import dev.aliyuncsr.operator.api.AccountCredentials;
+import dev.aliyuncsr.operator.api.AccountNamespaceSelector;
+import dev.aliyuncsr.operator.api.AccountRef;
+import dev.aliyuncsr.operator.api.AliyunCasAccount;
+import dev.aliyuncsr.operator.api.AliyunCasAccountSpec;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
 import dev.aliyuncsr.operator.api.CsrCondition;
@@ -77,10 +83,16 @@ public final class Benchmark {
   private final int unrelatedSecrets = Integer.getInteger("bench.secrets", 10_000);
   private final int observeResources = Integer.getInteger("bench.observe.resources", 10_000);
 
-  /** Scenarios to run (idle, latency, burst, large, secrets, observe); all by default. */
+  /** Issue 11: resources split evenly over two AliyunCasAccounts, and how often to run it. */
+  private final int accountsResources = Integer.getInteger("bench.accounts.resources", 1000);
+
+  private final int accountsRuns = Integer.getInteger("bench.accounts.runs", 1);
+
+  /** Scenarios to run (idle, latency, burst, large, secrets, observe, accounts); all by default. */
   private final List<String> only =
       List.of(
-          System.getProperty("bench.only", "idle,latency,burst,large,secrets,observe").split(","));
+          System.getProperty("bench.only", "idle,latency,burst,large,secrets,observe,accounts")
+              .split(","));
 
   /** Extra environment for every operator process, "K=V,K=V": for experiments. */
   private final String operatorEnv = System.getProperty("bench.operator.env", "");
@@ -198,6 +210,14 @@ public final class Benchmark {
           "observation: %d Ready resources, one pass at the defaults, a deletion",
           observeResources);
       observation();
+    }
+    for (int run = 1; run <= accountsRuns; run++) {
+      if (only.contains("accounts")) {
+        say(
+            "accounts run %d/%d: %d resources over two accounts, each CAS 10 UploadCsr/s",
+            run, accountsRuns, accountsResources);
+        accounts(run);
+      }
     }
     judge();
     write();
@@ -627,6 +647,230 @@ public final class Benchmark {
             .add(mib(op.rssBytes()));
       }
     }
+  }
+
+  /**
+   * Issue 11: {@code accountsResources} AliyunCsrs, half in each of two namespaces, each namespace
+   * selected by an AliyunCasAccount of its own (qps 10). One emulator of its own holds the two
+   * accounts (separate AccessKeys, separate CSRs), each limited to 10 UploadCsr/s, plus the
+   * operator's own default account (no limit, unused here). Measured: first create → all Ready.
+   */
+  private void accounts(int run) throws Exception {
+    int n = accountsResources;
+    int[] counts = {n / 2, n - n / 2};
+    String scenario = "Two accounts, CAS 10/s each";
+    String[] ids = {"1000000000000011", "1000000000000012"};
+    String[] keys = {"LTAI5tBenchAccountA", "LTAI5tBenchAccountB"};
+    String[] secrets = {"bench-account-a-secret-0123456789", "bench-account-b-secret-0123456789"};
+    try (CasEmulator cas =
+        CasEmulator.builder()
+            .accessKey(OperatorHarness.ACCESS_KEY_ID, OperatorHarness.ACCESS_KEY_SECRET)
+            .accessKey(ids[0], keys[0], secrets[0])
+            .accessKey(ids[1], keys[1], secrets[1])
+            .rateLimit(ids[0], "UploadCsr", 10)
+            .rateLimit(ids[1], "UploadCsr", 10)
+            .build()
+            .start()) {
+      String operatorNs = OperatorHarness.newNamespace(client, "bench-acct-op-");
+      String[] ns = {
+        OperatorHarness.newNamespace(client, "bench-acct-a-"),
+        OperatorHarness.newNamespace(client, "bench-acct-b-")
+      };
+      String[] names = new String[2];
+      for (int a = 0; a < 2; a++) {
+        names[a] = "bench-" + (a == 0 ? "a-" : "b-") + ns[a];
+        createAccount(cas, operatorNs, names[a], keys[a], secrets[a], ns[a], 10.0);
+        createSecrets(ns[a], counts[a]);
+      }
+      int port = freePort();
+      Map<String, String> env =
+          Map.of("HTTP_PORT", Integer.toString(port), "POD_NAMESPACE", operatorNs);
+      try (ReadyWatch watchA = new ReadyWatch(client, ns[0]);
+          ReadyWatch watchB = new ReadyWatch(client, ns[1]);
+          OperatorProcess op = start(cas, ns[0] + "," + ns[1], env, "accounts-" + run)) {
+        waitFor(Duration.ofSeconds(60), () -> ready(port));
+        waitFor(Duration.ofSeconds(60), () -> accountReady(names[0]) && accountReady(names[1]));
+        settle(Duration.ofSeconds(2));
+        List<Map<String, Map<String, Integer>>> before =
+            List.of(cas.accountCallStats(ids[0]), cas.accountCallStats(ids[1]));
+        ReadyWatch[] watches = {watchA, watchB};
+        long start = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        for (int i = 0; i < n; i++) {
+          int a = i % 2;
+          int k = i / 2;
+          pool.submit(
+              () -> {
+                AliyunCsr r = OperatorHarness.aliyunCsr(ns[a], "r-" + k, "csr-" + k, null);
+                r.getSpec().setAccountRef(new AccountRef(names[a]));
+                client.resource(r).create();
+              });
+        }
+        pool.shutdown();
+        pool.awaitTermination(30, TimeUnit.MINUTES);
+        double created = (System.nanoTime() - start) / 1e9;
+        waitFor(
+            Duration.ofSeconds(600),
+            () -> watchA.readyCount() == counts[0] && watchB.readyCount() == counts[1]);
+        long last = Math.max(watchA.lastReadyNanos(), watchB.lastReadyNanos());
+        double seconds = (last - start) / 1e9;
+        say(
+            "accounts: %d created in %.1f s, all Ready %.1f s after the first create",
+            n, created, seconds);
+        row(scenario, n + " over 2 accounts: first create → all Ready", "s", "≤ 55")
+            .values
+            .add(seconds);
+        row(scenario, "creating the " + n + " AliyunCsrs (harness, 8 threads)", "s", "(reported)")
+            .values
+            .add(created);
+        settle(Duration.ofSeconds(2)); // late calls, metrics
+        String metrics = get(port, "/metrics").map(HttpResponse::body).orElse("");
+        Files.writeString(OUT.resolve("accounts-metrics-" + run + ".txt"), metrics);
+        for (int a = 0; a < 2; a++) {
+          String label = a == 0 ? "account A" : "account B";
+          String tag = "account=\"" + names[a] + "\"";
+          row(scenario, label + ": first create → its " + counts[a] + " Ready", "s", "(reported)")
+              .values
+              .add((watches[a].lastReadyNanos() - start) / 1e9);
+          row(scenario, label + ": UploadCsr answered OK (emulator)", "calls", "= " + counts[a])
+              .values
+              .add((double) accountDelta(cas, ids[a], before.get(a), "UploadCsr", "OK"));
+          row(scenario, label + ": CSRs the account holds (emulator)", "CSRs", "= " + counts[a])
+              .values
+              .add((double) cas.csrs(ids[a]).size());
+          row(
+                  scenario,
+                  label + ": UploadCsr answered Throttling.User (emulator)",
+                  "calls",
+                  "(reported)")
+              .values
+              .add(
+                  (double)
+                      accountDelta(cas, ids[a], before.get(a), "UploadCsr", "Throttling.User"));
+          row(scenario, label + ": UploadCsr calls, all outcomes (emulator)", "calls", "(reported)")
+              .values
+              .add((double) accountDelta(cas, ids[a], before.get(a), "UploadCsr", null));
+          row(scenario, label + ": CAS calls, UploadCsr aside (emulator)", "calls", "(reported)")
+              .values
+              .add(
+                  (double)
+                      (accountDelta(cas, ids[a], before.get(a), null, null)
+                          - accountDelta(cas, ids[a], before.get(a), "UploadCsr", null)));
+          row(
+                  scenario,
+                  label + ": aliyuncsr_cas_calls_seconds_count UploadCsr OK (operator)",
+                  "calls",
+                  "(reported)")
+              .values
+              .add(
+                  sum(
+                      metrics,
+                      l ->
+                          l.startsWith("aliyuncsr_cas_calls_seconds_count")
+                              && l.contains(tag)
+                              && l.contains("action=\"UploadCsr\"")
+                              && l.contains("outcome=\"OK\"")));
+        }
+        row(scenario, "UploadCsr into the operator's own default account", "calls", "= 0")
+            .values
+            .add((double) cas.accountCalls(CasEmulator.DEFAULT_ACCOUNT, "UploadCsr"));
+        row(scenario, "reconciles answered Queued (operator metric)", "reconciles", "(reported)")
+            .values
+            .add(
+                sum(
+                    metrics,
+                    l ->
+                        l.startsWith("aliyuncsr_reconciles_total")
+                            && l.contains("reason=\"Queued\"")));
+        row(scenario, "reconciles, all (operator metric)", "reconciles", "(reported)")
+            .values
+            .add(sum(metrics, l -> l.startsWith("aliyuncsr_reconciles_total")));
+        diagnose(op, "accounts");
+        row(scenario, "operator RSS with " + n + " Ready", "MiB", "(reported)")
+            .values
+            .add(mib(op.rssBytes()));
+      }
+      // The accounts go (the operator is stopped, nothing will upload into them again), so that
+      // a later operator on this API server does not manage accounts whose emulator is closed.
+      for (String name : names) {
+        var account = client.resources(AliyunCasAccount.class).withName(name);
+        account.edit(
+            x -> {
+              x.getMetadata().setFinalizers(List.of());
+              return x;
+            });
+        account.delete();
+      }
+    }
+  }
+
+  private void createAccount(
+      CasEmulator cas,
+      String operatorNs,
+      String name,
+      String keyId,
+      String keySecret,
+      String namespace,
+      double qps) {
+    OperatorHarness.secret(
+        client,
+        operatorNs,
+        "creds-" + name,
+        Map.of("access-key-id", keyId, "access-key-secret", keySecret));
+    AliyunCasAccount account = new AliyunCasAccount();
+    account.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    AliyunCasAccountSpec spec = new AliyunCasAccountSpec();
+    AccountCredentials credentials = new AccountCredentials();
+    AccessKeySecretRef ref = new AccessKeySecretRef();
+    ref.setName("creds-" + name);
+    credentials.setAccessKeySecretRef(ref);
+    spec.setCredentials(credentials);
+    spec.setEndpoint(cas.endpoint());
+    spec.setProtocol("HTTP");
+    spec.setQps(qps);
+    AccountNamespaceSelector selector = new AccountNamespaceSelector();
+    selector.setNames(List.of(namespace));
+    spec.setNamespaceSelector(selector);
+    account.setSpec(spec);
+    client.resource(account).create();
+  }
+
+  private boolean accountReady(String name) {
+    AliyunCasAccount a = client.resources(AliyunCasAccount.class).withName(name).get();
+    return a != null
+        && a.getStatus() != null
+        && a.getStatus().condition("Ready").map(c -> "True".equals(c.getStatus())).orElse(false);
+  }
+
+  private static int accountDelta(
+      CasEmulator cas,
+      String accountId,
+      Map<String, Map<String, Integer>> before,
+      String action,
+      String outcome) {
+    int total = 0;
+    for (var entry : cas.accountCallStats(accountId).entrySet()) {
+      if (action != null && !action.equals(entry.getKey())) {
+        continue;
+      }
+      for (var count : entry.getValue().entrySet()) {
+        if (outcome != null && !outcome.equals(count.getKey())) {
+          continue;
+        }
+        int earlier = before.getOrDefault(entry.getKey(), Map.of()).getOrDefault(count.getKey(), 0);
+        total += count.getValue() - earlier;
+      }
+    }
+    return total;
+  }
+
+  /** The sum of the Prometheus samples on the lines of a scrape that match. */
+  private static double sum(String scrape, Predicate<String> line) {
+    return scrape
+        .lines()
+        .filter(line)
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   /** Moves every r-i's status.lastConfirmedAt to {@code at}: a merge patch of the status. */
