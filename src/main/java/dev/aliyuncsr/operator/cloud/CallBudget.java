@@ -169,7 +169,9 @@ public final class CallBudget {
     }
     long wait = slotAt - now;
     if (wait > maxPark.toNanos()) {
-      return new Later(Duration.ofNanos(wait));
+      // Back half a park before the place: the writes that precede the call (the lease, the
+      // finalizer) and a late timer then cost no place in the rate.
+      return new Later(Duration.ofNanos(wait - maxPark.toNanos() / 2));
     }
     if (!inFlight.tryAcquire()) {
       return new Later(BUSY_RETRY, true);

@@ -63,11 +63,13 @@ class MultiAccountIT {
     for (AliyunCasAccount a : harness.client.resources(AliyunCasAccount.class).list().getItems()) {
       var account =
           harness.client.resources(AliyunCasAccount.class).withName(a.getMetadata().getName());
-      account.edit(
-          x -> {
-            x.getMetadata().setFinalizers(List.of());
-            return x;
-          });
+      OperatorHarness.retryOnConflict(
+          () ->
+              account.edit(
+                  x -> {
+                    x.getMetadata().setFinalizers(List.of());
+                    return x;
+                  }));
       account.delete();
     }
     harness.close();
@@ -236,16 +238,19 @@ class MultiAccountIT {
     assertThat(waiting.getStatus().getCsrCount()).isEqualTo(1);
     assertThat(accountB.csr(csrId)).isPresent();
 
-    // An admin forces it away: the resource's deletion now cannot reach its account and says so.
-    harness
-        .client
-        .resources(AliyunCasAccount.class)
-        .withName(name)
-        .edit(
-            a -> {
-              a.getMetadata().setFinalizers(List.of());
-              return a;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            // An admin forces it away: the resource's deletion now cannot reach its account and
+            // says so.
+            harness
+                .client
+                .resources(AliyunCasAccount.class)
+                .withName(name)
+                .edit(
+                    a -> {
+                      a.getMetadata().setFinalizers(List.of());
+                      return a;
+                    }));
     await()
         .atMost(WAIT)
         .until(() -> harness.client.resources(AliyunCasAccount.class).withName(name).get() == null);
@@ -264,16 +269,18 @@ class MultiAccountIT {
                             .getMessage()
                             .contains(name));
     assertThat(stuck.getStatus().condition("Ready").orElseThrow().getMessage()).contains("Orphan");
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("held")
-        .edit(
-            r -> {
-              r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
-              return r;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            harness
+                .client
+                .resources(AliyunCsr.class)
+                .inNamespace(ns)
+                .withName("held")
+                .edit(
+                    r -> {
+                      r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                      return r;
+                    }));
     await().atMost(WAIT).until(() -> harness.get(ns, "held") == null);
     assertThat(accountB.csr(csrId)).as("kept: the account was gone").isPresent();
   }
@@ -285,26 +292,30 @@ class MultiAccountIT {
     account(name, accountA, ns, OperatorHarness.ACCESS_KEY_SECRET, null);
     upload(ns, "revoked", name);
     long csrId = awaitReady(ns, "revoked").getStatus().getCsrId();
-    // The grant is withdrawn: the resource may do nothing new in the account...
-    harness
-        .client
-        .resources(AliyunCasAccount.class)
-        .withName(name)
-        .edit(
-            a -> {
-              a.getSpec().getNamespaceSelector().setNames(List.of("somewhere-else"));
-              return a;
-            });
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("revoked")
-        .edit(
-            r -> {
-              r.getMetadata().setLabels(Map.of("touched", "1"));
-              return r;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            // The grant is withdrawn: the resource may do nothing new in the account...
+            harness
+                .client
+                .resources(AliyunCasAccount.class)
+                .withName(name)
+                .edit(
+                    a -> {
+                      a.getSpec().getNamespaceSelector().setNames(List.of("somewhere-else"));
+                      return a;
+                    }));
+    OperatorHarness.retryOnConflict(
+        () ->
+            harness
+                .client
+                .resources(AliyunCsr.class)
+                .inNamespace(ns)
+                .withName("revoked")
+                .edit(
+                    r -> {
+                      r.getMetadata().setLabels(Map.of("touched", "1"));
+                      return r;
+                    }));
     await()
         .atMost(WAIT)
         .until(() -> harness.get(ns, "revoked"), r -> reasonIs(r, Reasons.ACCOUNT_NOT_PERMITTED));

@@ -117,17 +117,19 @@ class ObservationIT {
     assertThat(isTrue(stalled, "Ready")).isFalse();
     assertThat(stalled.getStatus().getCsrId()).as("status no longer names it").isNull();
     assertThat(warnings(ns, "adopt")).contains(Reasons.ADOPTED_CSR_GONE);
-    // More passes and reconciles later: still stalled, still no upload.
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("adopt")
-        .edit(
-            r -> {
-              annotations(r).put(CasAnnotations.RECONCILE_REQUESTED_AT, "1");
-              return r;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            // More passes and reconciles later: still stalled, still no upload.
+            harness
+                .client
+                .resources(AliyunCsr.class)
+                .inNamespace(ns)
+                .withName("adopt")
+                .edit(
+                    r -> {
+                      annotations(r).put(CasAnnotations.RECONCILE_REQUESTED_AT, "1");
+                      return r;
+                    }));
     AliyunCsr later =
         await()
             .atMost(WAIT)
@@ -213,17 +215,19 @@ class ObservationIT {
     assertThat(harness.emulator.csr(csrId)).isPresent();
     assertThat(harness.emulator.calls("DeleteCsr")).isEqualTo(deletesBefore);
 
-    // Switched to Orphan: released at once, the CSR stays in CAS.
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName("paused")
-        .edit(
-            r -> {
-              r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
-              return r;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            // Switched to Orphan: released at once, the CSR stays in CAS.
+            harness
+                .client
+                .resources(AliyunCsr.class)
+                .inNamespace(ns)
+                .withName("paused")
+                .edit(
+                    r -> {
+                      r.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                      return r;
+                    }));
     await().atMost(WAIT).until(() -> harness.get(ns, "paused") == null);
     assertThat(harness.emulator.csr(csrId)).isPresent();
     assertThat(harness.emulator.calls("DeleteCsr")).isEqualTo(deletesBefore);
@@ -318,28 +322,32 @@ class ObservationIT {
   }
 
   static void annotate(String ns, String name, String key, String value) {
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName(name)
-        .edit(
-            r -> {
-              annotations(r).put(key, value);
-              return r;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            harness
+                .client
+                .resources(AliyunCsr.class)
+                .inNamespace(ns)
+                .withName(name)
+                .edit(
+                    r -> {
+                      annotations(r).put(key, value);
+                      return r;
+                    }));
   }
 
   static void removeAnnotation(String ns, String name, String key) {
-    harness
-        .client
-        .resources(AliyunCsr.class)
-        .inNamespace(ns)
-        .withName(name)
-        .edit(
-            r -> {
-              annotations(r).remove(key);
-              return r;
-            });
+    OperatorHarness.retryOnConflict(
+        () ->
+            harness
+                .client
+                .resources(AliyunCsr.class)
+                .inNamespace(ns)
+                .withName(name)
+                .edit(
+                    r -> {
+                      annotations(r).remove(key);
+                      return r;
+                    }));
   }
 }

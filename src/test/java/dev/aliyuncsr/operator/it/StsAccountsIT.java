@@ -88,11 +88,13 @@ class StsAccountsIT {
     for (AliyunCasAccount a : harness.client.resources(AliyunCasAccount.class).list().getItems()) {
       var account =
           harness.client.resources(AliyunCasAccount.class).withName(a.getMetadata().getName());
-      account.edit(
-          x -> {
-            x.getMetadata().setFinalizers(List.of());
-            return x;
-          });
+      OperatorHarness.retryOnConflict(
+          () ->
+              account.edit(
+                  x -> {
+                    x.getMetadata().setFinalizers(List.of());
+                    return x;
+                  }));
       account.delete();
     }
     harness.close();

@@ -159,6 +159,23 @@ public final class OperatorHarness implements AutoCloseable {
     return resource;
   }
 
+  /**
+   * Runs a read-modify-write of a test, again when the operator wrote the object in between (409):
+   * tests edit objects the operator is writing to.
+   */
+  public static void retryOnConflict(Runnable write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
   public AliyunCsr create(AliyunCsr resource) {
     return client.resource(resource).create();
   }
@@ -181,15 +198,17 @@ public final class OperatorHarness implements AutoCloseable {
    */
   public void deleteAllAsOrphans() {
     for (AliyunCsr r : client.resources(AliyunCsr.class).inAnyNamespace().list().getItems()) {
-      client
-          .resources(AliyunCsr.class)
-          .inNamespace(r.getMetadata().getNamespace())
-          .withName(r.getMetadata().getName())
-          .edit(
-              current -> {
-                current.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
-                return current;
-              });
+      retryOnConflict(
+          () ->
+              client
+                  .resources(AliyunCsr.class)
+                  .inNamespace(r.getMetadata().getNamespace())
+                  .withName(r.getMetadata().getName())
+                  .edit(
+                      current -> {
+                        current.getSpec().setDeletionPolicy(DeletionPolicy.Orphan);
+                        return current;
+                      }));
     }
     client.resources(AliyunCsr.class).inAnyNamespace().delete();
     org.awaitility.Awaitility.await()
