@@ -8,10 +8,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -19,7 +21,9 @@ import java.util.function.Supplier;
  * caller is known in the simulation, never to the operator), and a network that fails the way the
  * real one does: the answer lost after the CSR was stored, a 5xx after the store (the soak's
  * transparent re-send met a 503), a 5xx before it, throttling, slow answers that outlive the read
- * timeout. Calls that violate invariant 2 or 4 are recorded as they happen.
+ * timeout. Calls that violate invariant 2 or 4 are recorded as they happen. A person at the CAS
+ * console may delete a CSR or drop its private key ({@link #consoleDelete}, {@link
+ * #consoleDropKey}): drift the operator learns of only by confirming.
  */
 final class SimCas {
   /** One CSR in CAS. {@code owner} is the UID of the resource whose upload stored it. */
@@ -54,6 +58,12 @@ final class SimCas {
 
     /** The caller's upload name, and whether the resource that uploaded {@code csr} is gone. */
     boolean mayInherit(Stored csr);
+
+    /** Every call, as it reaches the service (before any fault): the pause invariant's hook. */
+    default void calling(String action) {}
+
+    /** A GetCsrDetail answered (found or NOT_FOUND): the confirmation bookkeeping's hook. */
+    default void answered(long csrId) {}
   }
 
   enum UploadFault {
@@ -66,6 +76,16 @@ final class SimCas {
 
   final Map<Long, Stored> live = new LinkedHashMap<>();
   final Map<Long, Stored> deletedByOperator = new LinkedHashMap<>();
+
+  /**
+   * CSRs a person deleted in the CAS console: neither live nor deleted by the operator (invariants
+   * 4 and 5 are about the operator's deletions only).
+   */
+  final Map<Long, Stored> deletedByConsole = new LinkedHashMap<>();
+
+  /** CSRs whose private key a person dropped in the console (CAS then says hasPrivateKey false). */
+  final Set<Long> keyDroppedByConsole = new LinkedHashSet<>();
+
   final List<String> violations = new ArrayList<>();
   final Map<String, Integer> calls = new LinkedHashMap<>();
   private final Random random;
@@ -95,6 +115,26 @@ final class SimCas {
     return s;
   }
 
+  /** A person deletes {@code id} in the CAS console: no operator call, no ownership check. */
+  Stored consoleDelete(long id) {
+    Stored s = live.remove(id);
+    if (s != null) {
+      deletedByConsole.put(id, s);
+    }
+    return s;
+  }
+
+  /** A person drops the private key of {@code id} in the console. */
+  boolean consoleDropKey(long id) {
+    Stored s = live.get(id);
+    if (s == null || !s.hasKey) {
+      return false;
+    }
+    s.hasKey = false;
+    keyDroppedByConsole.add(id);
+    return true;
+  }
+
   /** The client one operator process uses; every call is a yield point. */
   CasClient client(Scheduler scheduler, Supplier<Caller> caller) {
     return new CasClient() {
@@ -105,6 +145,7 @@ final class SimCas {
         scheduler.yieldNow();
         count("UploadCsr");
         Caller who = caller.get();
+        who.calling("UploadCsr");
         if (Duration.between(start, now.get()).compareTo(connectTimeout) > 0) {
           // The request never reached the service within the connect timeout.
           throw error("UploadCsr", "Timeout", 0, Kind.AMBIGUOUS);
@@ -141,6 +182,7 @@ final class SimCas {
       public List<CsrSummary> listCsr(String keyWord) throws CasException {
         scheduler.yieldNow();
         count("ListCsr");
+        caller.get().calling("ListCsr");
         maybeFail("ListCsr");
         List<CsrSummary> out = new ArrayList<>();
         for (Stored s : live.values()) {
@@ -156,6 +198,7 @@ final class SimCas {
       public CsrPage listCsrPage(long page, long pageSize) throws CasException {
         scheduler.yieldNow();
         count("ListCsr");
+        caller.get().calling("ListCsr");
         maybeFail("ListCsr");
         List<CsrSummary> all = new ArrayList<>();
         for (Stored s : live.values()) {
@@ -170,7 +213,10 @@ final class SimCas {
       public CsrDetail getCsrDetail(long csrId) throws CasException {
         scheduler.yieldNow();
         count("GetCsrDetail");
+        Caller who = caller.get();
+        who.calling("GetCsrDetail");
         maybeFail("GetCsrDetail");
+        who.answered(csrId);
         Stored s = live.get(csrId);
         if (s == null) {
           throw error("GetCsrDetail", "NotFound", 404, Kind.NOT_FOUND);
@@ -182,6 +228,7 @@ final class SimCas {
       public String updateCsr(long csrId, String privateKeyPem) throws CasException {
         scheduler.yieldNow();
         count("UpdateCsr");
+        caller.get().calling("UpdateCsr");
         maybeFail("UpdateCsr");
         Stored s = live.get(csrId);
         if (s == null) {
@@ -196,6 +243,7 @@ final class SimCas {
       public String deleteCsr(long csrId) throws CasException {
         scheduler.yieldNow();
         count("DeleteCsr");
+        caller.get().calling("DeleteCsr");
         maybeFail("DeleteCsr");
         Stored s = live.get(csrId);
         if (s == null) {
