@@ -29,6 +29,9 @@ final class Decider {
   /** How long after a lease's end another process takes over: covers small clock skew. */
   static final Duration TAKEOVER_GRACE = Duration.ofSeconds(1);
 
+  /** Why a record is written when CAS lost the current CSR. */
+  static final String MISSING = "missing in CAS";
+
   private Decider() {}
 
   static Action decide(Observation o) {
@@ -297,6 +300,11 @@ final class Decider {
   private static Action decideAdoption(Observation o, AliyunCsrStatus record, CsrFacts csr) {
     long wanted = o.resource().getSpec().getCsrId();
     if (record.getCsrId() != null && record.getCsrId() == wanted) {
+      // What CAS says now comes first: a CSR that is gone is gone, whatever the Secret holds.
+      Optional<Action> drifted = drift(o, record, true);
+      if (drifted.isPresent()) {
+        return drifted.get();
+      }
       if (!csr.publicKeySha256().equals(record.getPublicKeySha256())) {
         return new Action.Settle(
             Failures.stalled(
@@ -309,13 +317,14 @@ final class Decider {
                     + shortHash(csr.publicKeySha256())
                     + "); the adopted CSR is kept"));
       }
-      return drift(o, record, true).orElseGet(() -> decideReady(o, record, true));
+      return decideReady(o, record, true);
     }
     Observation.Adoption adoption = o.adoption().orElseThrow();
     if (adoption.detail().isEmpty()) {
       return new Action.Settle(
           Failures.stalled(
-              readyReasonWas(o.resource(), Reasons.ADOPTED_CSR_GONE)
+              Objects.equals(record.getMissingCsrId(), wanted)
+                      || readyReasonWas(o.resource(), Reasons.ADOPTED_CSR_GONE)
                   ? Reasons.ADOPTED_CSR_GONE
                   : Reasons.ADOPTION_NOT_FOUND,
               "spec.csrId "
@@ -422,7 +431,7 @@ final class Decider {
     if (seen.get().detail().isEmpty()) {
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
       Outcome outcome = missing(next, adopted);
-      return Optional.of(new Action.WriteRecord(next, Optional.of(outcome), "missing in CAS"));
+      return Optional.of(new Action.WriteRecord(next, Optional.of(outcome), MISSING));
     }
     if (Boolean.TRUE.equals(record.getPrivateKeyUploaded())
         && !seen.get().detail().get().hasPrivateKey()) {
@@ -453,6 +462,8 @@ final class Decider {
   static Outcome missing(AliyunCsrStatus next, boolean adopted) {
     long id = next.getCsrId();
     StatusBuilder.clearCurrent(next);
+    // Remembered in status: an adopted CSR that is gone stays AdoptedCsrGone through any failure.
+    next.setMissingCsrId(id);
     if (adopted) {
       return Failures.stalled(
           Reasons.ADOPTED_CSR_GONE,
@@ -461,7 +472,6 @@ final class Decider {
               + " (spec.csrId) is no longer in CAS, and the operator cannot recreate a CSR it did"
               + " not upload; set spec.csrId on a new resource, or delete this one");
     }
-    next.setMissingCsrId(id);
     return Outcome.progressing(
         Reasons.CSR_MISSING_IN_CAS,
         "CsrId "

@@ -279,7 +279,8 @@ public final class UploadProtocol {
         CasAnnotations.reconcileRequest(cached)
             .filter(value -> !value.equals(lastHandled(cached)))
             .orElse(null);
-    cycle.confirmWanted = confirmRequests.remove(uid) != null || cycle.request != null;
+    // An observer's request is used up only by the GetCsrDetail it asks for (confirm).
+    cycle.confirmWanted = confirmRequests.containsKey(uid) || cycle.request != null;
     if (cycle.request != null) {
       holds.remove(uid); // a person asked: now, not after the backoff
     }
@@ -554,6 +555,7 @@ public final class UploadProtocol {
     // One confirmation per reconcile: a CSR uploaded again in this reconcile was just confirmed
     // by UploadCsr's own answer.
     cycle.confirmWanted = false;
+    confirmRequests.remove(r.getMetadata().getUid());
     drift.observationCall("GetCsrDetail");
     Optional<CsrDetail> detail = detail(cycle.cas, id);
     cycle.confirmation =
@@ -763,6 +765,10 @@ public final class UploadProtocol {
           cycle.firstReady |= r.getStatus() == null || r.getStatus().getCsrId() == null;
         }
         AliyunCsr written = writeStatus(r, a.record(), a.outcome(), fenceOnVersion(r), listener);
+        if (Decider.MISSING.equals(a.why())) {
+          // CAS lost the current CSR: what it said before (an adoption check) no longer holds.
+          cycle.forgetCas();
+        }
         if (written == r) {
           // A decision that changes nothing would be made again: stop here and look later.
           log.warn("{}: no progress writing the record ({})", key(r), a.why());

@@ -109,15 +109,6 @@ final class SimWorld {
    */
   private final Set<String> adoptedRecorded = new HashSet<>();
 
-  /**
-   * Adopting resources that said AdoptedCsrGone and then another reason (a CAS error, a broken
-   * Secret): the protocol keeps AdoptedCsrGone only in the Ready condition's reason, so they then
-   * say AdoptionTargetNotFound for good (reported: seed 275). Only these may end that way.
-   */
-  private final Set<String> adoptedGoneForgotten = new HashSet<>();
-
-  private final Map<String, String> lastReason = new HashMap<>();
-
   /** uid/CsrId pairs a confirmation (the protocol's GetCsrDetail) found live in CAS. */
   private final Set<String> confirmedLive = new HashSet<>();
 
@@ -429,7 +420,6 @@ final class SimWorld {
     } else if (roll < 82) {
       kube.userWriteStatus(key, null);
       adoptedRecorded.remove(uid);
-      adoptedGoneForgotten.remove(uid);
       if (r.getSpec().getName() != null) {
         namedAndStatusLost.add(uid);
       }
@@ -811,16 +801,6 @@ final class SimWorld {
           && Objects.equals(r.getStatus().getCsrId(), target)) {
         adoptedRecorded.add(r.getMetadata().getUid());
       }
-      if (target != null) {
-        String was = lastReason.put(r.getMetadata().getUid(), reason(r));
-        boolean names = r.getStatus() != null && Objects.equals(r.getStatus().getCsrId(), target);
-        if (names) {
-          adoptedGoneForgotten.remove(r.getMetadata().getUid()); // its next drift says Gone again
-        } else if (Reasons.ADOPTED_CSR_GONE.equals(was)
-            && !Reasons.ADOPTED_CSR_GONE.equals(reason(r))) {
-          adoptedGoneForgotten.add(r.getMetadata().getUid());
-        }
-      }
     }
     // 1. At most one CSR in CAS per resource and CSR.
     Map<String, Integer> perResourceAndCsr = new HashMap<>();
@@ -927,9 +907,7 @@ final class SimWorld {
           // invariant 4), and the resource says so.
           boolean sameKey = csr.publicKeySha256().equals(gone.publicKeySha256);
           String expected =
-              adoptedRecorded.contains(uid) && !adoptedGoneForgotten.contains(uid)
-                  ? Reasons.ADOPTED_CSR_GONE
-                  : Reasons.ADOPTION_NOT_FOUND;
+              adoptedRecorded.contains(uid) ? Reasons.ADOPTED_CSR_GONE : Reasons.ADOPTION_NOT_FOUND;
           if (isReady(r)) {
             return name + " is Ready, but its adopted CsrId " + target + " is gone from CAS";
           }
@@ -1408,9 +1386,8 @@ final class SimWorld {
 
     /**
      * 7. Ready never names a CsrId that CAS answered NOT_FOUND for earlier in the same reconcile:
-     * the protocol knew it was gone. The one known case (an adopting resource re-adopting from the
-     * adoption check its reconcile cached before the CSR went, seed 2131; see the report of the
-     * commit that added this) is counted, and fails only with -Dsim.strict=true.
+     * the protocol knew it was gone. (Seed 2131 found an adopting resource re-adopting from the
+     * adoption check its reconcile cached before the CSR went; the reconcile now forgets it.)
      */
     private void readyAfterMissing(AliyunCsr written) {
       AliyunCsrStatus st = written.getStatus();
@@ -1418,12 +1395,6 @@ final class SimWorld {
         return;
       }
       if (!seenMissing.contains(st.getCsrId())) {
-        return;
-      }
-      boolean adoptedKnownBug =
-          written.getSpec() != null && Objects.equals(written.getSpec().getCsrId(), st.getCsrId());
-      if (adoptedKnownBug && !Boolean.getBoolean("sim.strict")) {
-        events.merge("knownBugReadyAdoptedAfterGone", 1, Integer::sum);
         return;
       }
       cas.violations.add(

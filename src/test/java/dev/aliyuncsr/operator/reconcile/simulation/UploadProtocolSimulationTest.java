@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * nor, at the end (every CSR confirmed after faults stop and all is unpaused), one CAS does not
  * hold. 8: at the end CAS holds the key of every Ready resource whose Secret has one. 9: a CSR the
  * console deleted was uploaded again, once; an adopted one ends Stalled AdoptedCsrGone (4: no
- * UploadCsr for it). {@code -Dsim.strict=true} also fails the known case of invariant 7.
+ * UploadCsr for it).
  *
  * <p>{@code -Dsim.seeds=N} sets how many seeds run (CI: 10,000); {@code -Dsim.seed=S} replays one
  * seed with its trace printed.
