@@ -163,8 +163,18 @@ public final class CallBudget {
       Long reserved = reservations.get(key);
       if (reserved == null) {
         reserved = reserve(now) + now;
-        reservations.put(key, reserved);
       }
+      if (reserved - now > maxPark.toNanos()) {
+        // A place whose caller is late (a busy reconcile pool, a late timer) would go unused:
+        // this caller takes it, and the late one gets this caller's later place.
+        String late = overdue(now, key);
+        if (late != null) {
+          long lateAt = reservations.get(late);
+          reservations.put(late, reserved);
+          reserved = lateAt;
+        }
+      }
+      reservations.put(key, reserved);
       slotAt = reserved;
     }
     long wait = slotAt - now;
@@ -180,6 +190,22 @@ public final class CallBudget {
       reservations.remove(key);
     }
     return new Granted(reservedSlot(slotAt));
+  }
+
+  /** A place this far past its time counts as unclaimed: its caller is late. */
+  static final Duration LATE = Duration.ofMillis(50);
+
+  /** The earliest place, other than {@code key}'s, whose caller is late; null when none is. */
+  private String overdue(long now, String key) {
+    String late = null;
+    long lateAt = now - LATE.toNanos();
+    for (Map.Entry<String, Long> e : reservations.entrySet()) {
+      if (e.getValue() < lateAt && !e.getKey().equals(key)) {
+        late = e.getKey();
+        lateAt = e.getValue();
+      }
+    }
+    return late;
   }
 
   /** Gives up {@code key}'s place in the rate, if it has one (the caller no longer needs it). */

@@ -32,6 +32,22 @@ class CallBudgetTest {
   }
 
   @Test
+  void aPlaceWhoseCallerIsLateGoesToTheNextCallerAndTheLateOneGetsItsPlace() {
+    CallBudget budget = new CallBudget(2, 4, 1); // 500 ms apart
+    assertThat(budget.admit("a", Duration.ZERO)).isInstanceOf(CallBudget.Granted.class);
+    Duration b = later(budget.admit("b", Duration.ZERO)); // b: in about 500 ms
+    // b does not come back in time (a busy reconcile pool): its place passes unclaimed.
+    java.util.concurrent.locks.LockSupport.parkNanos(
+        b.plus(CallBudget.LATE).plusMillis(30).toNanos());
+    assertThat(budget.admit("c", Duration.ZERO))
+        .as("c takes the place b left unused")
+        .isInstanceOf(CallBudget.Granted.class);
+    Duration bLater = later(budget.admit("b", Duration.ZERO));
+    assertThat(bLater).as("b has c's place, after the now").isPositive();
+    assertThat(budget.waiting()).isEqualTo(1);
+  }
+
+  @Test
   void aCallerFindingEveryConcurrencySlotBusyKeepsItsPlaceAndIsToldToRetrySoon() {
     CallBudget budget = new CallBudget(1000, 1, 1);
     var first = (CallBudget.Granted) budget.admit("a", PARK);
