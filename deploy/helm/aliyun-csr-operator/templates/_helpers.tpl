@@ -40,7 +40,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
-{{/* The rules the operator needs on AliyunCsrs, Secrets (read only) and Events. */}}
+{{/* The rules the operator needs on AliyunCsrs, Secrets (read only) and Events, where it watches. */}}
 {{- define "aliyun-csr-operator.rules" -}}
 - apiGroups: ["cas.aliyuncsr.dev"]
   resources: ["aliyuncsrs"]
@@ -57,4 +57,36 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- end -}}
+
+
+{{/*
+The cluster-wide rules the operator always needs, whatever watchNamespaces says: the
+cluster-scoped AliyunCasAccounts (status, finalizer; never create or delete), and namespaces (read
+only) to evaluate the accounts' label selectors.
+*/}}
+{{- define "aliyun-csr-operator.accountRules" -}}
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncasaccounts"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncasaccounts/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncasaccounts/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get", "list", "watch"]
+{{- end -}}
+
+{{/* Whether an account rendered by this chart signs in with RRSA. */}}
+{{- define "aliyun-csr-operator.accountsUseRrsa" -}}
+{{- $rrsa := false -}}
+{{- range .Values.accounts -}}
+{{- if and (kindIs "map" .credentials) (hasKey .credentials "rrsa") -}}
+{{- $rrsa = true -}}
+{{- end -}}
+{{- end -}}
+{{- $rrsa -}}
 {{- end -}}

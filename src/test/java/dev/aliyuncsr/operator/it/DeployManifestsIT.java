@@ -8,11 +8,14 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aliyuncsr.operator.AliyunCsrOperator;
+import dev.aliyuncsr.operator.api.AliyunCasAccount;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -24,6 +27,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -142,6 +146,55 @@ class DeployManifestsIT {
             tuple("Age", 0),
             tuple("UploadName", 1),
             tuple("LastConfirmed", 1));
+  }
+
+  @Test
+  void theServiceAccountReadsAccountsAndNamespacesAndCredentialsOnlyInItsNamespace() {
+    var rbac = harness.client.rbac();
+    assertThat(rules(rbac.clusterRoles().withName("aliyun-csr-operator-accounts").get().getRules()))
+        .containsExactlyInAnyOrder(
+            "aliyuncasaccounts:get,list,watch,update,patch",
+            "aliyuncasaccounts/status:get,update,patch",
+            "aliyuncasaccounts/finalizers:update",
+            "namespaces:get,list,watch");
+    assertThat(
+            rules(
+                rbac.roles()
+                    .inNamespace("aliyun-csr-operator")
+                    .withName("aliyun-csr-operator-credentials")
+                    .get()
+                    .getRules()))
+        .containsExactly("secrets:get,list,watch");
+    assertThat(asOperator.resources(AliyunCasAccount.class).list()).isNotNull();
+    assertThat(asOperator.namespaces().list()).isNotNull();
+    assertThat(asOperator.secrets().inNamespace("aliyun-csr-operator").list()).isNotNull();
+    AliyunCasAccount account = new AliyunCasAccount();
+    account.setMetadata(new ObjectMetaBuilder().withName("made-by-the-operator").build());
+    assertThatThrownBy(() -> asOperator.resource(account).create())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+  }
+
+  @Test
+  void aggregatedRolesGiveNamespaceUsersAliyunCsrsOnly() {
+    var edit = harness.client.rbac().clusterRoles().withName("aliyun-csr-operator-edit").get();
+    assertThat(edit.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true");
+    assertThat(rules(edit.getRules()))
+        .containsExactly("aliyuncsrs:create,update,patch,delete,get,list,watch");
+    var view = harness.client.rbac().clusterRoles().withName("aliyun-csr-operator-view").get();
+    assertThat(view.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true");
+    assertThat(rules(view.getRules())).containsExactly("aliyuncsrs:get,list,watch");
+  }
+
+  /** Each rule as "resource:verb,verb". */
+  static List<String> rules(List<PolicyRule> rules) {
+    return rules.stream()
+        .flatMap(
+            r -> r.getResources().stream().map(res -> res + ":" + String.join(",", r.getVerbs())))
+        .toList();
   }
 
   @Test

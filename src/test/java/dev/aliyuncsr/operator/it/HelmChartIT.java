@@ -10,27 +10,36 @@ import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.Release;
 import com.marcnuri.helm.TemplateCommand;
 import dev.aliyuncsr.operator.AliyunCsrOperator;
+import dev.aliyuncsr.operator.api.AccountRef;
+import dev.aliyuncsr.operator.api.AliyunCasAccount;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,6 +81,67 @@ class HelmChartIT {
     return t;
   }
 
+  /**
+   * Two accounts, as a values file (--set would give qps 2.5 as a string): one on an AccessKey
+   * Secret by namespace name, one on RRSA by labels.
+   */
+  static TemplateCommand withTwoAccounts(TemplateCommand t) {
+    try {
+      Path values = Files.createTempFile("two-accounts", ".yaml");
+      Files.writeString(
+          values,
+          String.join(
+              "\n",
+              "accounts:",
+              "  - name: team-a",
+              "    credentials:",
+              "      accessKeySecretRef: {name: cas-team-a, securityTokenKey: security-token}",
+              "    endpoint: cas.ap-southeast-1.aliyuncs.com",
+              "    region: ap-southeast-1",
+              "    qps: 2.5",
+              "    maxConcurrency: 2",
+              "    namespaceSelector: {names: [team-a]}",
+              "  - name: team-b",
+              "    credentials:",
+              "      rrsa:",
+              "        roleArn: acs:ram::123456789:role/csr-team-b",
+              "        oidcProviderArn: acs:ram::123456789:oidc-provider/c1",
+              "    namespaceSelector:",
+              "      matchLabels: {team: b}",
+              "      matchExpressions: [{key: env, operator: In, values: [prod]}]",
+              ""));
+      return t.withValuesFile(values);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static Stream<ClusterRole> clusterRoles(List<HasMetadata> objects) {
+    return objects.stream().filter(ClusterRole.class::isInstance).map(ClusterRole.class::cast);
+  }
+
+  static ClusterRole clusterRole(List<HasMetadata> objects, String name) {
+    return clusterRoles(objects)
+        .filter(r -> r.getMetadata().getName().equals(name))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** Each rule as "resource:verb,verb". */
+  static List<String> rules(List<PolicyRule> rules) {
+    return rules.stream()
+        .flatMap(
+            r -> r.getResources().stream().map(res -> res + ":" + String.join(",", r.getVerbs())))
+        .toList();
+  }
+
+  static final List<String> ACCOUNT_RULES =
+      List.of(
+          "aliyuncasaccounts:get,list,watch,update,patch",
+          "aliyuncasaccounts/status:get,update,patch",
+          "aliyuncasaccounts/finalizers:update",
+          "namespaces:get,list,watch");
+
   static List<String> kinds(List<HasMetadata> objects) {
     return objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
   }
@@ -112,18 +182,211 @@ class HelmChartIT {
             "Deployment/acsr-aliyun-csr-operator",
             "Service/acsr-aliyun-csr-operator-metrics",
             "Role/acsr-aliyun-csr-operator-leader-election")
-        .noneMatch(k -> k.startsWith("ServiceMonitor/"));
+        .noneMatch(k -> k.startsWith("ServiceMonitor/"))
+        .noneMatch(k -> k.startsWith("AliyunCasAccount/"));
     assertThat(kinds(objects).stream().filter(k -> k.startsWith("Role/")))
-        .containsExactly("Role/acsr-aliyun-csr-operator-leader-election");
+        .containsExactlyInAnyOrder(
+            "Role/acsr-aliyun-csr-operator-leader-election",
+            "Role/acsr-aliyun-csr-operator-credentials");
     Map<String, String> env = env(objects);
     assertThat(env).containsEntry("LEADER_ELECTION", "true").containsEntry("CAS_QPS", "5");
     assertThat(env).containsKey("ALIBABA_CLOUD_ACCESS_KEY_ID");
+    assertThat(env)
+        .containsEntry("DEFAULT_ACCOUNT", "operator")
+        .containsEntry("STS_ENDPOINT", "sts.aliyuncs.com")
+        .doesNotContainKey("ALIBABA_CLOUD_OIDC_TOKEN_FILE");
+  }
+
+  @Test
+  void theOperatorAlwaysGetsAccountsClusterWideAndCredentialSecretsInItsNamespace() {
+    for (List<HasMetadata> objects :
+        List.of(render(t -> t), render(t -> withNamespaces(t, "team-a", "team-b")))) {
+      assertThat(kinds(objects))
+          .contains(
+              "ClusterRole/acsr-aliyun-csr-operator-accounts",
+              "ClusterRoleBinding/acsr-aliyun-csr-operator-accounts",
+              "Role/acsr-aliyun-csr-operator-credentials",
+              "RoleBinding/acsr-aliyun-csr-operator-credentials");
+      assertThat(rules(clusterRole(objects, "acsr-aliyun-csr-operator-accounts").getRules()))
+          .containsExactlyInAnyOrderElementsOf(ACCOUNT_RULES);
+      Role credentials =
+          objects.stream()
+              .filter(Role.class::isInstance)
+              .map(Role.class::cast)
+              .filter(r -> r.getMetadata().getName().endsWith("-credentials"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(credentials.getMetadata().getNamespace()).isEqualTo("csr-system");
+      assertThat(rules(credentials.getRules())).containsExactly("secrets:get,list,watch");
+    }
+  }
+
+  @Test
+  void aggregatedRolesGiveNamespaceUsersAliyunCsrsOnlyAndCanBeSwitchedOff() {
+    List<HasMetadata> objects = render(t -> t);
+    ClusterRole edit = clusterRole(objects, "acsr-aliyun-csr-operator-edit");
+    assertThat(edit.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+        .doesNotContainKey("rbac.authorization.k8s.io/aggregate-to-view");
+    assertThat(rules(edit.getRules()))
+        .containsExactly("aliyuncsrs:create,update,patch,delete,get,list,watch");
+    ClusterRole view = clusterRole(objects, "acsr-aliyun-csr-operator-view");
+    assertThat(view.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true")
+        .doesNotContainKeys(
+            "rbac.authorization.k8s.io/aggregate-to-admin",
+            "rbac.authorization.k8s.io/aggregate-to-edit");
+    assertThat(rules(view.getRules())).containsExactly("aliyuncsrs:get,list,watch");
+    assertThat(
+            clusterRoles(objects)
+                .filter(
+                    r ->
+                        r.getMetadata().getLabels().keySet().stream()
+                            .anyMatch(k -> k.contains("aggregate-to-")))
+                .flatMap(r -> r.getRules().stream())
+                .flatMap(r -> r.getResources().stream()))
+        .containsOnly("aliyuncsrs");
+    assertThat(kinds(render(t -> t.set("aggregatedRoles.enabled", false))))
+        .doesNotContain(
+            "ClusterRole/acsr-aliyun-csr-operator-edit",
+            "ClusterRole/acsr-aliyun-csr-operator-view");
+  }
+
+  @Test
+  void accountsRenderAliyunCasAccountsMirroringTheCrd() {
+    List<HasMetadata> objects = render(HelmChartIT::withTwoAccounts);
+    List<GenericKubernetesResource> accounts =
+        objects.stream()
+            .filter(o -> o.getKind().equals("AliyunCasAccount"))
+            .map(
+                o ->
+                    harness
+                        .client
+                        .getKubernetesSerialization()
+                        .convertValue(o, GenericKubernetesResource.class))
+            .toList();
+    assertThat(accounts)
+        .extracting(a -> a.getMetadata().getName())
+        .containsExactly("team-a", "team-b");
+    assertThat(accounts)
+        .allSatisfy(a -> assertThat(a.getApiVersion()).isEqualTo("cas.aliyuncsr.dev/v1alpha1"));
+    assertThat(accounts).allSatisfy(a -> assertThat(a.getMetadata().getNamespace()).isNull());
+    Map<String, Object> a = accounts.get(0).get("spec");
+    assertThat(a)
+        .containsEntry(
+            "credentials",
+            Map.of(
+                "accessKeySecretRef",
+                Map.of("name", "cas-team-a", "securityTokenKey", "security-token")))
+        .containsEntry("endpoint", "cas.ap-southeast-1.aliyuncs.com")
+        .containsEntry("region", "ap-southeast-1")
+        .containsEntry("qps", 2.5)
+        .containsEntry("maxConcurrency", 2)
+        .containsEntry("namespaceSelector", Map.of("names", List.of("team-a")));
+    Map<String, Object> b = accounts.get(1).get("spec");
+    assertThat(b)
+        .containsOnlyKeys("credentials", "namespaceSelector")
+        .containsEntry(
+            "credentials",
+            Map.of(
+                "rrsa",
+                Map.of(
+                    "roleArn", "acs:ram::123456789:role/csr-team-b",
+                    "oidcProviderArn", "acs:ram::123456789:oidc-provider/c1")))
+        .containsEntry(
+            "namespaceSelector",
+            Map.of(
+                "matchLabels", Map.of("team", "b"),
+                "matchExpressions",
+                    List.of(Map.of("key", "env", "operator", "In", "values", List.of("prod")))));
+    // An RRSA account needs the operator's projected token: without the webhook the chart mounts
+    // it.
+    assertThat(env(objects))
+        .containsEntry(
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token")
+        .doesNotContainKey("ALIBABA_CLOUD_ROLE_ARN");
+  }
+
+  @Test
+  void defaultAccountNoneNeedsNoOperatorCredentials() {
+    List<HasMetadata> objects =
+        render(
+            t ->
+                t.set("defaultAccount", "none")
+                    .set("credentials.existingSecret", "")
+                    .set("stsEndpoint", "sts-vpc.cn-hangzhou.aliyuncs.com"));
+    assertThat(env(objects))
+        .containsEntry("DEFAULT_ACCOUNT", "none")
+        .containsEntry("STS_ENDPOINT", "sts-vpc.cn-hangzhou.aliyuncs.com")
+        .doesNotContainKey("ALIBABA_CLOUD_ACCESS_KEY_ID");
+  }
+
+  @Test
+  void wrongAccountsFailAtInstallTime() {
+    UnaryOperator<TemplateCommand> one =
+        t ->
+            t.set("accounts[0].name", "team-a")
+                .set("accounts[0].credentials.accessKeySecretRef.name", "cas-team-a")
+                .set("accounts[0].namespaceSelector.names[0]", "team-a");
+    assertThat(kinds(render(one))).contains("AliyunCasAccount/team-a");
+    assertThatThrownBy(
+            () ->
+                render(
+                    t ->
+                        t.set("accounts[0].name", "team-a")
+                            .set("accounts[0].credentials.accessKeySecretRef.name", "s")))
+        .hasMessageContaining("namespaceSelector");
+    assertThatThrownBy(
+            () ->
+                render(
+                    t ->
+                        t.set("accounts[0].name", "team-a")
+                            .set("accounts[0].namespaceSelector.names[0]", "team-a")))
+        .hasMessageContaining("credentials");
+    assertThatThrownBy(
+            () ->
+                render(
+                    t ->
+                        t.set("accounts[0].credentials.accessKeySecretRef.name", "s")
+                            .set("accounts[0].namespaceSelector.names[0]", "team-a")))
+        .hasMessageContaining("name");
+    assertThatThrownBy(
+            () ->
+                render(
+                    t ->
+                        one.apply(t)
+                            .set(
+                                "accounts[0].credentials.assumeRole.roleArn", "acs:ram::1:role/r")))
+        .hasMessageContaining("credentials");
+    assertThatThrownBy(() -> render(t -> one.apply(t).set("accounts[0].colour", "red")))
+        .hasMessageContaining("colour");
+    assertThatThrownBy(
+            () -> render(t -> one.apply(t).set("accounts[0].namespaceSelector.labels.a", "b")))
+        .hasMessageContaining("labels");
+    assertThatThrownBy(() -> render(t -> one.apply(t).set("accounts[0].qps", 0)))
+        .hasMessageContaining("qps");
+    assertThatThrownBy(() -> render(t -> one.apply(t).set("accounts[0].protocol", "FTP")))
+        .hasMessageContaining("protocol");
+    assertThatThrownBy(
+            () ->
+                render(
+                    t ->
+                        one.apply(t)
+                            .set("accounts[1].name", "team-a")
+                            .set("accounts[1].credentials.accessKeySecretRef.name", "s")
+                            .set("accounts[1].namespaceSelector.names[0]", "x")))
+        .hasMessageContaining("used twice");
+    assertThatThrownBy(() -> render(t -> t.set("defaultAccount", "maybe")))
+        .hasMessageContaining("defaultAccount");
   }
 
   @Test
   void leaderElectionCanBeSwitchedOffAndThenNeedsNoLeaseRole() {
     List<HasMetadata> objects = render(t -> t.set("leaderElection.enabled", false));
-    assertThat(kinds(objects)).noneMatch(k -> k.startsWith("Role/"));
+    assertThat(kinds(objects).stream().filter(k -> k.startsWith("Role/")))
+        .containsExactly("Role/acsr-aliyun-csr-operator-credentials");
     assertThat(env(objects)).containsEntry("LEADER_ELECTION", "false");
   }
 
@@ -135,7 +398,17 @@ class HelmChartIT {
                 withNamespaces(t, "team-a", "team-b")
                     .set("replicaCount", 2)
                     .set("metrics.serviceMonitor.enabled", true));
-    assertThat(objects.stream().filter(ClusterRole.class::isInstance)).isEmpty();
+    // Nothing cluster-wide on AliyunCsrs or Secrets: only the accounts' ClusterRole, and the
+    // aggregated roles of namespace users.
+    assertThat(clusterRoles(objects).map(r -> r.getMetadata().getName()))
+        .containsExactlyInAnyOrder(
+            "acsr-aliyun-csr-operator-accounts",
+            "acsr-aliyun-csr-operator-edit",
+            "acsr-aliyun-csr-operator-view");
+    assertThat(rules(clusterRole(objects, "acsr-aliyun-csr-operator-accounts").getRules()))
+        .containsExactlyInAnyOrderElementsOf(ACCOUNT_RULES);
+    assertThat(kinds(objects).stream().filter(k -> k.startsWith("ClusterRoleBinding/")))
+        .containsExactly("ClusterRoleBinding/acsr-aliyun-csr-operator-accounts");
     assertThat(
             objects.stream()
                 .filter(Role.class::isInstance)
@@ -143,6 +416,7 @@ class HelmChartIT {
         .containsExactlyInAnyOrder(
             "team-a/acsr-aliyun-csr-operator",
             "team-b/acsr-aliyun-csr-operator",
+            "csr-system/acsr-aliyun-csr-operator-credentials",
             "csr-system/acsr-aliyun-csr-operator-leader-election");
     assertThat(kinds(objects)).contains("ServiceMonitor/acsr-aliyun-csr-operator");
     assertThat(env(objects))
@@ -199,11 +473,24 @@ class HelmChartIT {
   }
 
   @Test
-  void installedNamespacedTheOperatorWorksAndIsRefusedEverythingElse() throws Exception {
+  void installedNamespacedWithTwoAccountsTheOperatorWorksAndIsRefusedEverythingElse()
+      throws Exception {
     String release = harness.newNamespace().replace("t-", "r");
     String teamA = harness.newNamespace();
     String teamB = harness.newNamespace();
     String other = harness.newNamespace();
+    String accountA = "acct-a-" + release;
+    String accountB = "acct-b-" + release;
+    // teamB is selected by a label, teamA by its name.
+    harness
+        .client
+        .namespaces()
+        .withName(teamB)
+        .edit(
+            n -> {
+              n.getMetadata().setLabels(Map.of("acsr-team", teamB));
+              return n;
+            });
     Release installed =
         new Helm(CHART)
             .install()
@@ -213,6 +500,19 @@ class HelmChartIT {
             .withKubeConfigContents(KubeApiServerFixture.kubeConfigYaml())
             .set("watchNamespaces[0]", teamA)
             .set("watchNamespaces[1]", teamB)
+            .set("accounts[0].name", accountA)
+            .set("accounts[0].credentials.accessKeySecretRef.name", "cas-a")
+            .set("accounts[0].endpoint", harness.emulator.endpoint())
+            .set("accounts[0].protocol", "HTTP")
+            .set("accounts[0].qps", 20)
+            .set("accounts[0].namespaceSelector.names[0]", teamA)
+            .set("accounts[1].name", accountB)
+            .set("accounts[1].credentials.accessKeySecretRef.name", "cas-b")
+            .set("accounts[1].credentials.accessKeySecretRef.accessKeyIdKey", "id")
+            .set("accounts[1].credentials.accessKeySecretRef.accessKeySecretKey", "secret")
+            .set("accounts[1].endpoint", harness.emulator.endpoint())
+            .set("accounts[1].protocol", "HTTP")
+            .set("accounts[1].namespaceSelector.matchLabels.acsr-team", teamB)
             .call();
     assertThat(installed.getStatus()).isEqualTo("deployed");
     String fullname = release + "-aliyun-csr-operator";
@@ -221,6 +521,54 @@ class HelmChartIT {
     assertThat(harness.client.rbac().roles().inNamespace(teamA).withName(fullname).get())
         .isNotNull();
     assertThat(harness.client.rbac().clusterRoles().withName(fullname).get()).isNull();
+    // What the accounts need, cluster-wide even when namespaced, and the credential Secrets' Role.
+    ClusterRole accountsRole =
+        harness.client.rbac().clusterRoles().withName(fullname + "-accounts").get();
+    assertThat(accountsRole).isNotNull();
+    assertThat(rules(accountsRole.getRules())).containsExactlyInAnyOrderElementsOf(ACCOUNT_RULES);
+    assertThat(harness.client.rbac().clusterRoleBindings().withName(fullname + "-accounts").get())
+        .isNotNull();
+    assertThat(
+            harness
+                .client
+                .rbac()
+                .roles()
+                .inNamespace(release)
+                .withName(fullname + "-credentials")
+                .get())
+        .isNotNull();
+    assertThat(
+            harness
+                .client
+                .rbac()
+                .roleBindings()
+                .inNamespace(release)
+                .withName(fullname + "-credentials")
+                .get())
+        .isNotNull();
+    assertThat(harness.client.rbac().clusterRoles().withName(fullname + "-edit").get()).isNotNull();
+    assertThat(harness.client.rbac().clusterRoles().withName(fullname + "-view").get()).isNotNull();
+    // Both accounts, on the API server as the values say.
+    AliyunCasAccount a = harness.client.resources(AliyunCasAccount.class).withName(accountA).get();
+    AliyunCasAccount b = harness.client.resources(AliyunCasAccount.class).withName(accountB).get();
+    assertThat(a.getSpec().getCredentials().getAccessKeySecretRef().getName()).isEqualTo("cas-a");
+    assertThat(a.getSpec().getNamespaceSelector().getNames()).containsExactly(teamA);
+    assertThat(a.getSpec().getQps()).isEqualTo(20.0);
+    assertThat(b.getSpec().getCredentials().getAccessKeySecretRef().idKey()).isEqualTo("id");
+    assertThat(b.getSpec().getNamespaceSelector().getMatchLabels())
+        .containsExactly(Map.entry("acsr-team", teamB));
+    assertThat(b.getSpec().getQps()).as("the CRD's default").isEqualTo(5.0);
+
+    harness.secret(
+        release,
+        "cas-a",
+        Map.of(
+            "access-key-id", OperatorHarness.ACCESS_KEY_ID,
+            "access-key-secret", OperatorHarness.ACCESS_KEY_SECRET));
+    harness.secret(
+        release,
+        "cas-b",
+        Map.of("id", OperatorHarness.ACCESS_KEY_ID, "secret", OperatorHarness.ACCESS_KEY_SECRET));
 
     Config config = Config.fromKubeconfig(KubeApiServerFixture.kubeConfigYaml());
     config.setImpersonateUsername("system:serviceaccount:" + release + ":" + fullname);
@@ -229,10 +577,21 @@ class HelmChartIT {
     try (KubernetesClient asOperator = new KubernetesClientBuilder().withConfig(config).build()) {
       var pki = TestPki.ecCsr("secp256r1", "helm.example.com");
       harness.secret(teamA, "tls", Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()));
+      var pkiA = TestPki.ecCsr("secp256r1", "a.helm.example.com");
+      harness.secret(teamA, "tls-a", Map.of("tls.csr", pkiA.csrPem()));
+      var pkiB = TestPki.ecCsr("secp256r1", "b.helm.example.com");
+      harness.secret(teamB, "tls-b", Map.of("tls.csr", pkiB.csrPem()));
       harness.secret(other, "elsewhere", Map.of("a", "b"));
       harness.create(aliyunCsr(teamA, "helm", "tls", "tls"));
+      AliyunCsr onA = aliyunCsr(teamA, "helm-a", "tls-a", null);
+      onA.getSpec().setAccountRef(new AccountRef(accountA));
+      harness.create(onA);
+      AliyunCsr onB = aliyunCsr(teamB, "helm-b", "tls-b", null);
+      onB.getSpec().setAccountRef(new AccountRef(accountB));
+      harness.create(onB);
       Map<String, String> env = new HashMap<>();
       env.put("WATCH_NAMESPACES", teamA + "," + teamB);
+      env.put("POD_NAMESPACE", release); // where the chart's Role lets it read credentials
       env.put("CAS_ENDPOINT", harness.emulator.endpoint());
       env.put("CAS_PROTOCOL", "http");
       env.put("HTTP_PORT", "0");
@@ -246,6 +605,48 @@ class HelmChartIT {
                 .atMost(Duration.ofSeconds(60))
                 .until(() -> harness.get(teamA, "helm"), AliyunCsrIT::isReady);
         assertThat(ready.getStatus().getPrivateKeyUploaded()).isTrue();
+        assertThat(
+                await()
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> harness.get(teamA, "helm-a"), AliyunCsrIT::isReady)
+                    .getStatus()
+                    .getAccount())
+            .isEqualTo(accountA);
+        assertThat(
+                await()
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> harness.get(teamB, "helm-b"), AliyunCsrIT::isReady)
+                    .getStatus()
+                    .getAccount())
+            .isEqualTo(accountB);
+        // The operator wrote both accounts' status and finalizer, and counted their namespaces.
+        for (String name : List.of(accountA, accountB)) {
+          AliyunCasAccount account =
+              await()
+                  .atMost(Duration.ofSeconds(30))
+                  .until(
+                      () -> harness.client.resources(AliyunCasAccount.class).withName(name).get(),
+                      x ->
+                          x.getStatus() != null
+                              && Integer.valueOf(1).equals(x.getStatus().getCsrCount())
+                              && Integer.valueOf(1).equals(x.getStatus().getNamespaceCount())
+                              && x.getStatus()
+                                  .condition("Ready")
+                                  .map(c -> "True".equals(c.getStatus()))
+                                  .orElse(false));
+          assertThat(account.getMetadata().getFinalizers()).contains(AliyunCasAccount.FINALIZER);
+        }
+        // Cleanup while the operator runs: each CSR is deleted through its account.
+        for (String[] r : new String[][] {{teamA, "helm"}, {teamA, "helm-a"}, {teamB, "helm-b"}}) {
+          harness.client.resources(AliyunCsr.class).inNamespace(r[0]).withName(r[1]).delete();
+        }
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    harness.get(teamA, "helm") == null
+                        && harness.get(teamA, "helm-a") == null
+                        && harness.get(teamB, "helm-b") == null);
       }
       assertForbidden(() -> asOperator.secrets().inNamespace(other).withName("elsewhere").get());
       assertForbidden(() -> asOperator.secrets().inNamespace(other).list());
@@ -263,12 +664,77 @@ class HelmChartIT {
                           .build())
                   .create());
       assertForbidden(() -> asOperator.secrets().inNamespace(teamA).withName("tls").delete());
+      assertForbidden(() -> asOperator.secrets().inNamespace(release).withName("cas-a").delete());
       assertForbidden(() -> asOperator.resources(AliyunCsr.class).inNamespace(other).list());
+      // Accounts are the admins': the operator neither creates nor deletes one.
+      assertForbidden(
+          () -> asOperator.resources(AliyunCasAccount.class).withName(accountA).delete());
+      AliyunCasAccount copy =
+          harness.client.resources(AliyunCasAccount.class).withName(accountA).get();
+      copy.getMetadata().setName("made-by-the-operator-" + release);
+      copy.getMetadata().setResourceVersion(null);
+      copy.getMetadata().setUid(null);
+      copy.getMetadata().setFinalizers(null);
+      copy.setStatus(null);
+      assertForbidden(() -> asOperator.resource(copy).create());
+      assertForbidden(() -> asOperator.namespaces().withName(other).delete());
     }
+
+    // A namespace user holding the chart's aggregated edit role manages AliyunCsrs there, and
+    // cannot see, let alone make, an AliyunCasAccount.
+    harness
+        .client
+        .rbac()
+        .roleBindings()
+        .inNamespace(teamA)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName("alice-edit")
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", fullname + "-edit")
+                .addNewSubject()
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withKind("User")
+                .withName("alice")
+                .endSubject()
+                .build())
+        .create();
+    Config alice = Config.fromKubeconfig(KubeApiServerFixture.kubeConfigYaml());
+    alice.setImpersonateUsername("alice");
+    alice.setImpersonateGroups("system:authenticated");
+    try (KubernetesClient asAlice = new KubernetesClientBuilder().withConfig(alice).build()) {
+      AliyunCsr mine = aliyunCsr(teamA, "alices", "tls", null);
+      mine.getSpec().setAccountRef(new AccountRef(accountA));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(() -> asAlice.resource(mine).create() != null);
+      assertThat(asAlice.resources(AliyunCsr.class).inNamespace(teamA).list().getItems())
+          .extracting(r -> r.getMetadata().getName())
+          .contains("alices");
+      asAlice.resources(AliyunCsr.class).inNamespace(teamA).withName("alices").delete();
+      assertForbidden(() -> asAlice.resources(AliyunCsr.class).inNamespace(teamB).list());
+      assertForbidden(() -> asAlice.resources(AliyunCasAccount.class).list());
+      assertForbidden(() -> asAlice.resources(AliyunCasAccount.class).withName(accountA).get());
+    }
+
     Helm.uninstall(release)
         .withNamespace(release)
         .withKubeConfigContents(KubeApiServerFixture.kubeConfigYaml())
         .call();
+    // Uninstalling deletes the accounts; with no operator left, their finalizer is removed here.
+    for (String name : List.of(accountA, accountB)) {
+      var account = harness.client.resources(AliyunCasAccount.class).withName(name);
+      if (account.get() != null) {
+        account.edit(
+            x -> {
+              x.getMetadata().setFinalizers(List.of());
+              return x;
+            });
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> account.get() == null);
+    }
   }
 
   static void assertForbidden(Runnable call) {
