@@ -17,11 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,27 +139,7 @@ class CasEmulatorStsTest {
   private static String jwt(
       String issuer, String audience, String subject, Instant expiry, PrivateKey signer)
       throws Exception {
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String header =
-        b64.encodeToString("{\"alg\":\"RS256\",\"kid\":\"k1\"}".getBytes(StandardCharsets.UTF_8));
-    String payload =
-        b64.encodeToString(
-            ("{\"iss\":\""
-                    + issuer
-                    + "\",\"aud\":[\""
-                    + audience
-                    + "\"],\"sub\":\""
-                    + subject
-                    + "\",\"iat\":"
-                    + Instant.now().getEpochSecond()
-                    + ",\"exp\":"
-                    + expiry.getEpochSecond()
-                    + "}")
-                .getBytes(StandardCharsets.UTF_8));
-    Signature signature = Signature.getInstance("SHA256withRSA");
-    signature.initSign(signer);
-    signature.update((header + "." + payload).getBytes(StandardCharsets.US_ASCII));
-    return header + "." + payload + "." + b64.encodeToString(signature.sign());
+    return TestPki.jwt(issuer, audience, subject, expiry, signer);
   }
 
   private static String failure(Runnable call) {

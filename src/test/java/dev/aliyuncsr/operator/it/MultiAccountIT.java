@@ -60,18 +60,7 @@ class MultiAccountIT {
   @AfterAll
   static void stop() {
     harness.deleteAllAsOrphans();
-    for (AliyunCasAccount a : harness.client.resources(AliyunCasAccount.class).list().getItems()) {
-      var account =
-          harness.client.resources(AliyunCasAccount.class).withName(a.getMetadata().getName());
-      OperatorHarness.retryOnConflict(
-          () ->
-              account.edit(
-                  x -> {
-                    x.getMetadata().setFinalizers(List.of());
-                    return x;
-                  }));
-      account.delete();
-    }
+    harness.deleteAllAccounts();
     harness.close();
     accountA.close();
     accountB.close();

@@ -17,14 +17,11 @@ import dev.aliyuncsr.operator.emulator.StoredCsr;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.Signature;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -74,7 +71,14 @@ class StsAccountsIT {
     System.setProperty(OWN_IDENTITY[0], OperatorHarness.ACCESS_KEY_ID);
     System.setProperty(OWN_IDENTITY[1], OperatorHarness.ACCESS_KEY_SECRET);
     tokenFile = Files.createTempFile("rrsa-token", ".jwt");
-    Files.writeString(tokenFile, jwt(signer, Instant.now().plusSeconds(3600)));
+    Files.writeString(
+        tokenFile,
+        TestPki.jwt(
+            ISSUER,
+            "sts.aliyuncs.com",
+            SUBJECT,
+            Instant.now().plusSeconds(3600),
+            signer.getPrivate()));
     harness =
         OperatorHarness.start(
             Map.of(
@@ -85,18 +89,7 @@ class StsAccountsIT {
   @AfterAll
   static void stop() throws Exception {
     harness.deleteAllAsOrphans();
-    for (AliyunCasAccount a : harness.client.resources(AliyunCasAccount.class).list().getItems()) {
-      var account =
-          harness.client.resources(AliyunCasAccount.class).withName(a.getMetadata().getName());
-      OperatorHarness.retryOnConflict(
-          () ->
-              account.edit(
-                  x -> {
-                    x.getMetadata().setFinalizers(List.of());
-                    return x;
-                  }));
-      account.delete();
-    }
+    harness.deleteAllAccounts();
     harness.close();
     trust.close();
     for (String p : OWN_IDENTITY) {
@@ -220,28 +213,5 @@ class StsAccountsIT {
 
   static List<String> uploadNames(String account) {
     return sts.csrs(account).stream().map(StoredCsr::name).toList();
-  }
-
-  /** A projected ServiceAccount token as ACK's webhook writes it, signed RS256. */
-  static String jwt(KeyPair signer, Instant expiry) throws Exception {
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String header =
-        b64.encodeToString("{\"alg\":\"RS256\",\"kid\":\"k1\"}".getBytes(StandardCharsets.UTF_8));
-    String payload =
-        b64.encodeToString(
-            ("{\"iss\":\""
-                    + ISSUER
-                    + "\",\"aud\":[\"sts.aliyuncs.com\"],\"sub\":\""
-                    + SUBJECT
-                    + "\",\"iat\":"
-                    + Instant.now().getEpochSecond()
-                    + ",\"exp\":"
-                    + expiry.getEpochSecond()
-                    + "}")
-                .getBytes(StandardCharsets.UTF_8));
-    Signature signature = Signature.getInstance("SHA256withRSA");
-    signature.initSign(signer.getPrivate());
-    signature.update((header + "." + payload).getBytes(StandardCharsets.US_ASCII));
-    return header + "." + payload + "." + b64.encodeToString(signature.sign());
   }
 }

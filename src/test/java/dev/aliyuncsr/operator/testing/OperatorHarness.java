@@ -217,6 +217,28 @@ public final class OperatorHarness implements AutoCloseable {
             () -> client.resources(AliyunCsr.class).inAnyNamespace().list().getItems().isEmpty());
   }
 
+  /**
+   * Deletes every AliyunCasAccount, taking its finalizer off first: the next test class starts with
+   * none, and its operator does not manage accounts whose emulator is gone.
+   */
+  public void deleteAllAccounts() {
+    for (var a :
+        client.resources(dev.aliyuncsr.operator.api.AliyunCasAccount.class).list().getItems()) {
+      var account =
+          client
+              .resources(dev.aliyuncsr.operator.api.AliyunCasAccount.class)
+              .withName(a.getMetadata().getName());
+      retryOnConflict(
+          () ->
+              account.edit(
+                  x -> {
+                    x.getMetadata().setFinalizers(java.util.List.of());
+                    return x;
+                  }));
+      account.delete();
+    }
+  }
+
   @Override
   public void close() {
     if (operator != null) {

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,5 +136,33 @@ public final class TestPki {
       throw new UncheckedIOException(e);
     }
     return out.toString();
+  }
+
+  /** A JWT as a projected ServiceAccount token: RS256 over iss, aud, sub, iat and exp. */
+  public static String jwt(
+      String issuer, String audience, String subject, java.time.Instant expiry, PrivateKey signer)
+      throws java.security.GeneralSecurityException {
+    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+    String header =
+        b64.encodeToString(
+            "{\"alg\":\"RS256\",\"kid\":\"k1\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String payload =
+        b64.encodeToString(
+            ("{\"iss\":\""
+                    + issuer
+                    + "\",\"aud\":[\""
+                    + audience
+                    + "\"],\"sub\":\""
+                    + subject
+                    + "\",\"iat\":"
+                    + java.time.Instant.now().getEpochSecond()
+                    + ",\"exp\":"
+                    + expiry.getEpochSecond()
+                    + "}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    java.security.Signature signature = java.security.Signature.getInstance("SHA256withRSA");
+    signature.initSign(signer);
+    signature.update((header + "." + payload).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    return header + "." + payload + "." + b64.encodeToString(signature.sign());
   }
 }
