@@ -300,7 +300,9 @@ class ExactlyOnceProtocolIT {
     long own = awaitReady(ns, "lostmine").getStatus().getCsrId();
     Calls before = Calls.now();
 
-    // The status is gone and the annotation, the only record left, names someone else's CSR.
+    // The status is gone and the annotation, the only record left, names someone else's CSR. The
+    // operator is stopped meanwhile: it would put the mirror annotation back between the edits.
+    harness.stopOperator();
     var resource = harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("lostmine");
     resource.edit(
         r -> {
@@ -317,7 +319,7 @@ class ExactlyOnceProtocolIT {
           r.setStatus(new AliyunCsrStatus());
           return r;
         });
-    harness.restartOperator();
+    harness.startOperator();
     AliyunCsr rebuilt =
         await()
             .atMost(WAIT)
