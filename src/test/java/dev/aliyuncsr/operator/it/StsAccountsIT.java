@@ -189,17 +189,7 @@ class StsAccountsIT {
   }
 
   static void awaitAccountReady(String name) {
-    await()
-        .atMost(WAIT)
-        .until(
-            () -> harness.client.resources(AliyunCasAccount.class).withName(name).get(),
-            a ->
-                a != null
-                    && a.getStatus() != null
-                    && a.getStatus()
-                        .condition("Ready")
-                        .map(c -> "True".equals(c.getStatus()))
-                        .orElse(false));
+    harness.awaitAccountReady(name, WAIT);
   }
 
   static AliyunCsr upload(String ns, String name, String account) {

@@ -217,6 +217,25 @@ public final class OperatorHarness implements AutoCloseable {
             () -> client.resources(AliyunCsr.class).inAnyNamespace().list().getItems().isEmpty());
   }
 
+  /** Waits until the AliyunCasAccount says Ready=True. */
+  public void awaitAccountReady(String name, Duration wait) {
+    org.awaitility.Awaitility.await()
+        .atMost(wait)
+        .until(
+            () ->
+                client
+                    .resources(dev.aliyuncsr.operator.api.AliyunCasAccount.class)
+                    .withName(name)
+                    .get(),
+            a ->
+                a != null
+                    && a.getStatus() != null
+                    && a.getStatus()
+                        .condition("Ready")
+                        .map(c -> "True".equals(c.getStatus()))
+                        .orElse(false));
+  }
+
   /**
    * Deletes every AliyunCasAccount, taking its finalizer off first: the next test class starts with
    * none, and its operator does not manage accounts whose emulator is gone.
