@@ -3,7 +3,7 @@ package dev.aliyuncsr.operator.accounts;
 import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
-import dev.aliyuncsr.operator.reconcile.UploadProtocol;
+import dev.aliyuncsr.operator.upload.UploadProtocol;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,7 +1,7 @@
 package dev.aliyuncsr.operator.config;
 
 import dev.aliyuncsr.operator.cloud.CasSettings;
-import dev.aliyuncsr.operator.reconcile.CrashPoints;
+import dev.aliyuncsr.operator.upload.CrashPoints;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;

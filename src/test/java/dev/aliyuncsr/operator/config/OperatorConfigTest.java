@@ -114,7 +114,7 @@ class OperatorConfigTest {
 
   @Test
   void everyCrashPointIsAcceptedInAnyCase() {
-    for (var point : dev.aliyuncsr.operator.reconcile.CrashPoints.Point.values()) {
+    for (var point : dev.aliyuncsr.operator.upload.CrashPoints.Point.values()) {
       assertThat(
               OperatorConfig.fromEnvironment(Map.of("CRASH_AT", point.name().toLowerCase()))
                   .crashAt())
