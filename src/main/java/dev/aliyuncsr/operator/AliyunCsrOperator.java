@@ -14,7 +14,9 @@ import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.upload.AliyunCsrReconciler;
 import dev.aliyuncsr.operator.upload.CasObserver;
 import dev.aliyuncsr.operator.upload.CrashPoints;
+import dev.aliyuncsr.operator.upload.MarkKey;
 import dev.aliyuncsr.operator.upload.SecretInputs;
+import dev.aliyuncsr.operator.upload.UploadNames;
 import dev.aliyuncsr.operator.upload.UploadProtocol;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -152,7 +154,8 @@ public final class AliyunCsrOperator implements AutoCloseable {
         UploadProtocol.Settings.of(
             config.identity() + "/" + ProcessHandle.current().pid(),
             config.cas().leaseDuration(),
-            config.cas().maxCallTime());
+            config.cas().maxCallTime(),
+            config.missingWindow());
     // Each account has its own budget: a token bucket and a cap on calls in flight. UploadCsr takes
     // its permit before the upload lease is written (so waiting for the budget never holds a
     // lease) and is then called on the unbudgeted client; every other call waits for a permit of
@@ -167,6 +170,11 @@ public final class AliyunCsrOperator implements AutoCloseable {
             config.cas(),
             config.observeShare(),
             MAX_PARK);
+    // The key of the ownership marks, before anything can upload: every replica reads the same.
+    UploadNames names =
+        new UploadNames(
+            MarkKey.loadOrCreate(
+                client, accountSettings.operatorNamespace(), config.markKeySecret()));
     CasAccount defaultAccount =
         cas == null
             ? null
@@ -212,6 +220,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     accounts,
                     new SecretInputs(client)::load,
                     peers,
+                    names,
                     events,
                     clock,
                     backoff,

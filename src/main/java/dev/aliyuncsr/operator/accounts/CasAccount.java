@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * One account the operator calls CAS with: its SDK client, and a token bucket and concurrency cap
@@ -71,8 +70,8 @@ public final class CasAccount {
     return settings;
   }
 
-  public CasRoute.Route route() {
-    return new CasRoute.Route(name, calls, uploads, gate, Optional.empty());
+  public CasRoute.Access access() {
+    return new CasRoute.Access(name, calls, uploads, gate);
   }
 
   /** The client for observation, on its own share of the account's budget. */

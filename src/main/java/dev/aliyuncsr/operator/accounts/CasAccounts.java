@@ -12,6 +12,8 @@ import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.kube.Outcome;
 import dev.aliyuncsr.operator.upload.CasRoute;
+import dev.aliyuncsr.operator.upload.CasRoute.Access;
+import dev.aliyuncsr.operator.upload.CasRoute.Routes;
 import dev.aliyuncsr.operator.upload.StatusBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -323,66 +325,78 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   // ---- routing ---------------------------------------------------------------------------------
 
   @Override
-  public Route route(AliyunCsr r) {
+  public Routes routes(AliyunCsr r) {
     AliyunCsrStatus status = r.getStatus();
     boolean holds = StatusBuilder.holdsRecord(status);
+    // Cleanup goes through the account that holds the record, whatever the selector says now.
+    Optional<Access> holding =
+        holds
+            ? Optional.of(
+                account(status.getAccount())
+                    .map(CasAccount::access)
+                    .orElseGet(() -> gone(status.getAccount())))
+            : Optional.empty();
     String desired = r.getSpec() == null ? null : r.getSpec().accountName();
-    String holding = holds ? status.getAccount() : desired;
-    if (r.isMarkedForDeletion() || r.getSpec() == null) {
-      // Cleanup goes through the account that holds the CSRs, whatever the selector says now.
-      return account(holding).map(CasAccount::route).orElseGet(() -> gone(holding));
+    if (r.getSpec() == null) {
+      return Routes.refused(
+          Outcome.stalled(Reasons.INVALID_SPEC, "spec is required", null), holding);
     }
-    if (holds && !Objects.equals(holding, desired)) {
-      return Route.refused(
+    if (holds && !Objects.equals(status.getAccount(), desired)) {
+      return Routes.refused(
           Outcome.stalled(
               Reasons.INVALID_SPEC,
               "spec.accountRef names "
                   + describe(desired)
                   + ", but this resource's CSRs are held in "
-                  + describe(holding)
+                  + describe(status.getAccount())
                   + "; set it back",
-              null));
+              null),
+          holding);
     }
     if (desired == null && defaultAccount == null) {
-      return Route.refused(
+      return Routes.refused(
           Outcome.stalled(
               Reasons.INVALID_SPEC,
               "spec.accountRef is required: this operator has no default account"
                   + " (DEFAULT_ACCOUNT=none)",
-              null));
+              null),
+          holding);
     }
     if (desired == null) {
-      return defaultAccount.route();
+      return new Routes(Optional.of(defaultAccount.access()), Optional.empty(), holding);
     }
     Optional<AliyunCasAccount> object = accountObject(desired);
     Entry entry = entries.get(desired);
     if (object.isEmpty()) {
-      return Route.refused(
+      return Routes.refused(
           Outcome.progressing(
               Reasons.ACCOUNT_NOT_FOUND,
               "AliyunCasAccount " + desired + " does not exist; waiting for it",
-              null));
+              null),
+          holding);
     }
     if (!holds && !object.get().hasFinalizer(AliyunCasAccount.FINALIZER)) {
       // Nothing goes into an account before its finalizer is on: its deletion must wait for
       // the CSRs in it.
-      return Route.refused(
+      return Routes.refused(
           Outcome.progressing(
               Reasons.ACCOUNT_NOT_READY,
               "AliyunCasAccount " + desired + " is not ready: the operator has not taken it up yet",
-              Duration.ofSeconds(1)));
+              Duration.ofSeconds(1)),
+          holding);
     }
     if (object.get().isMarkedForDeletion() && !holds) {
-      return Route.refused(
+      return Routes.refused(
           Outcome.progressing(
               Reasons.ACCOUNT_NOT_FOUND,
               "AliyunCasAccount " + desired + " is being deleted; nothing new is uploaded into it",
-              null));
+              null),
+          holding);
     }
     String namespace = r.getMetadata().getNamespace();
     if (!CasAccount.selects(
         object.get().getSpec().getNamespaceSelector(), namespace, labels(namespace))) {
-      return Route.refused(
+      return Routes.refused(
           Outcome.stalled(
               Reasons.ACCOUNT_NOT_PERMITTED,
               "AliyunCasAccount "
@@ -390,19 +404,21 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
                   + " does not select namespace "
                   + namespace
                   + " (spec.namespaceSelector); nothing is sent to CAS",
-              null));
+              null),
+          holding);
     }
     if (entry == null || !entry.ready() || entry.account() == null) {
-      return Route.refused(
+      return Routes.refused(
           Outcome.progressing(
               Reasons.ACCOUNT_NOT_READY,
               "AliyunCasAccount "
                   + desired
                   + " is not ready"
                   + (entry == null ? "" : ": " + entry.problem()),
-              Duration.ofSeconds(30)));
+              Duration.ofSeconds(30)),
+          holding);
     }
-    return entry.account().route();
+    return new Routes(Optional.of(entry.account().access()), Optional.empty(), holding);
   }
 
   private Map<String, String> labels(String namespace) {
@@ -417,9 +433,9 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   }
 
   /** The calls of a resource whose account is gone: each one fails, and deletion says why. */
-  private static Route gone(String account) {
+  private static Access gone(String account) {
     CasClient failing = GoneAccountClient.of(describe(account));
-    return new Route(account, failing, failing, GoneAccountClient.gate(), Optional.empty());
+    return new Access(account, failing, failing, GoneAccountClient.gate());
   }
 
   /** The account by status.account's name (null: the default); empty when it does not work. */

@@ -25,10 +25,13 @@ public class AliyunCsrSpec {
           + " without a private key; adding it later sends it with UpdateCsr.")
   private SecretKeyRef keySecretRef;
 
-  @Pattern("^[A-Za-z0-9_-]{1,50}$")
+  @Pattern("^[A-Za-z0-9_-]{1,33}$")
   @JsonPropertyDescription(
-      "Name of the CSR in CAS: 1 to 50 characters of A-Z, a-z, 0-9, '_' and '-'. When omitted,"
-          + " a name is derived from the namespace, the name and the UID of this resource.")
+      "The readable part of the CSR's name in CAS: 1 to 33 characters of A-Z, a-z, 0-9, '_' and"
+          + " '-'. The operator appends '-' and a 16-character ownership mark made from this"
+          + " resource's namespace and name with a key only the operator holds, so the whole"
+          + " name (at most 50 characters) can only be this resource's. When omitted, the"
+          + " namespace and name are used (cut to 33 characters).")
   private String name;
 
   @Min(1)

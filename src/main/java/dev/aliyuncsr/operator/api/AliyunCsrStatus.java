@@ -58,6 +58,12 @@ public class AliyunCsrStatus {
   private String lastConfirmedAt;
 
   @JsonPropertyDescription(
+      "When CAS first answered NotFound for csrId (RFC 3339). It counts as gone only when CAS"
+          + " answers NotFound again a while later (CAS_MISSING_WINDOW): one answer may be a read"
+          + " that lags behind a write.")
+  private String notFoundAt;
+
+  @JsonPropertyDescription(
       "A CsrId that CAS lost (deleted outside the operator): the CSR was uploaded again, and csrId"
           + " is the new one.")
   private Long missingCsrId;
@@ -213,6 +219,14 @@ public class AliyunCsrStatus {
     this.missingCsrId = missingCsrId;
   }
 
+  public String getNotFoundAt() {
+    return notFoundAt;
+  }
+
+  public void setNotFoundAt(String notFoundAt) {
+    this.notFoundAt = notFoundAt;
+  }
+
   public String getLastHandledReconcileAt() {
     return lastHandledReconcileAt;
   }
@@ -270,6 +284,7 @@ public class AliyunCsrStatus {
         && Objects.equals(lastConfirmedAt, s.lastConfirmedAt)
         && Objects.equals(lastHandledReconcileAt, s.lastHandledReconcileAt)
         && Objects.equals(missingCsrId, s.missingCsrId)
+        && Objects.equals(notFoundAt, s.notFoundAt)
         && Objects.equals(account, s.account)
         && Objects.equals(lease, s.lease)
         && Objects.equals(pendingUploads, s.pendingUploads)

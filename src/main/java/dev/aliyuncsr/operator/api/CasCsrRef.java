@@ -23,6 +23,12 @@ public class CasCsrRef {
       "SHA-256 of the CSR's public key; what proves an adopted CSR, whose name is not ours.")
   private String publicKeySha256;
 
+  @JsonPropertyDescription(
+      "For an upload of unknown result: when a lookup in CAS first found nothing (RFC 3339). It"
+          + " counts as never stored only once a second lookup, a while later, finds nothing too:"
+          + " CAS may not list a CSR at once.")
+  private String notFoundAt;
+
   public CasCsrRef() {}
 
   public CasCsrRef(Long csrId, String uploadName, String csrSha256) {
@@ -63,6 +69,15 @@ public class CasCsrRef {
     this.publicKeySha256 = publicKeySha256;
   }
 
+  public String getNotFoundAt() {
+    return notFoundAt;
+  }
+
+  public void setNotFoundAt(String notFoundAt) {
+    this.notFoundAt = notFoundAt;
+  }
+
+  /** Identity: the CSR it names, not what the lookups have seen of it so far. */
   @Override
   public boolean equals(Object o) {
     return o instanceof CasCsrRef r

@@ -55,6 +55,12 @@ public final class Reasons {
   public static final String ADOPTION_NOT_FOUND = "AdoptionTargetNotFound";
   public static final String ADOPTION_MISMATCH = "AdoptionKeyMismatch";
 
+  /**
+   * spec.csrId names a CSR another AliyunCsr records or adopts first, or one CAS names under
+   * another resource's ownership mark: one CSR has one owner.
+   */
+  public static final String ADOPTION_CONFLICT = "AdoptionConflict";
+
   /** The adopted CSR (spec.csrId) is gone from CAS; the operator cannot recreate it. */
   public static final String ADOPTED_CSR_GONE = "AdoptedCsrGone";
 

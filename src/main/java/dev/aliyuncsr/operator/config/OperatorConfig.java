@@ -28,6 +28,9 @@ import java.util.stream.Collectors;
  *     client's namespace
  * @param stsEndpoint the STS host for RRSA and assume-role accounts (always HTTPS)
  * @param oidcTokenFile the projected ServiceAccount token RRSA accounts exchange
+ * @param markKeySecret the Secret in the operator's namespace that holds the key of the ownership
+ *     marks in upload names (created if absent, never overwritten)
+ * @param missingWindow how long apart two NotFound answers must be before a CSR counts as gone
  */
 public record OperatorConfig(
     CasSettings cas,
@@ -45,7 +48,9 @@ public record OperatorConfig(
     boolean defaultAccount,
     String operatorNamespace,
     String stsEndpoint,
-    String oidcTokenFile) {
+    String oidcTokenFile,
+    String markKeySecret,
+    Duration missingWindow) {
 
   /** A setting that cannot be used; the message names the variable. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -93,7 +98,9 @@ public record OperatorConfig(
         get(
             env,
             "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
-            "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token"));
+            "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token"),
+        get(env, "MARK_KEY_SECRET", "aliyun-csr-operator-mark-key"),
+        duration(env, "CAS_MISSING_WINDOW", Duration.ofMinutes(1)));
   }
 
   private static boolean defaultAccount(Map<String, String> env) {

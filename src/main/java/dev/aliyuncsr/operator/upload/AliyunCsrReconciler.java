@@ -41,8 +41,8 @@ import java.util.stream.Collectors;
  */
 public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   static final String SECRET_INDEX = "aliyuncsr-secret-refs";
-  static final String UPLOAD_NAME_INDEX = "aliyuncsr-upload-names";
   static final String CSR_ID_INDEX = "aliyuncsr-csr-ids";
+  static final String ADOPTION_INDEX = "aliyuncsr-adoptions";
   static final String ACCOUNT_INDEX = "aliyuncsr-accounts";
 
   /** Informers list in pages of this size, so a large namespace is never one huge response. */
@@ -168,25 +168,33 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   /** {@link Peers} from the informer cache, by index: no scan of every resource. */
   private final class CachePeers implements Peers {
     @Override
-    public Optional<AliyunCsr> earlierWithUploadName(AliyunCsr self, String uploadName) {
+    public Optional<String> recorder(AliyunCsr self, long csrId) {
       var c = cache;
       if (c == null) {
         return Optional.empty();
       }
-      return c.byIndex(UPLOAD_NAME_INDEX, uploadName).stream()
+      return c.byIndex(CSR_ID_INDEX, Long.toString(csrId)).stream()
           .filter(other -> !other.getMetadata().getUid().equals(self.getMetadata().getUid()))
-          .filter(other -> other.getSpec() != null && uploadName.equals(UploadNames.of(other)))
-          .filter(other -> isEarlier(other, self))
-          .min(AliyunCsrReconciler::byAge);
+          .map(AliyunCsrReconciler::describe)
+          .findFirst();
     }
 
     @Override
-    public boolean recordedByAnother(AliyunCsr self, long csrId) {
+    public Optional<String> earlierAdopter(AliyunCsr self, long csrId) {
       var c = cache;
-      return c != null
-          && c.byIndex(CSR_ID_INDEX, csrIdKey(accountOf(self), csrId)).stream()
-              .anyMatch(other -> !other.getMetadata().getUid().equals(self.getMetadata().getUid()));
+      if (c == null) {
+        return Optional.empty();
+      }
+      return c.byIndex(ADOPTION_INDEX, Long.toString(csrId)).stream()
+          .filter(other -> !other.getMetadata().getUid().equals(self.getMetadata().getUid()))
+          .filter(other -> isEarlier(other, self))
+          .min(AliyunCsrReconciler::byAge)
+          .map(AliyunCsrReconciler::describe);
     }
+  }
+
+  private static String describe(AliyunCsr r) {
+    return r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
   }
 
   /** Older first: creationTimestamp, then UID. */
@@ -206,8 +214,8 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   }
 
   /**
-   * Index keys: the CsrIds a resource records (current, superseded), each in its account: a CsrId
-   * names a CSR only within the account that holds it.
+   * Index keys: the CsrIds a resource records (current, superseded). A CsrId is compared alone,
+   * across accounts: two AliyunCasAccounts may reach one Alibaba Cloud account.
    */
   static List<String> recordedCsrIds(AliyunCsr resource) {
     List<String> ids = new ArrayList<>();
@@ -215,29 +223,22 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     if (status == null) {
       return ids;
     }
-    String account = status.getAccount();
     if (status.getCsrId() != null) {
-      ids.add(csrIdKey(account, status.getCsrId()));
+      ids.add(Long.toString(status.getCsrId()));
     }
     if (status.getSupersededCsrs() != null) {
       status.getSupersededCsrs().stream()
           .filter(r -> r.getCsrId() != null)
-          .forEach(r -> ids.add(csrIdKey(account, r.getCsrId())));
+          .forEach(r -> ids.add(Long.toString(r.getCsrId())));
     }
     return ids;
   }
 
-  static String csrIdKey(String account, long csrId) {
-    return (account == null ? "" : account) + "/" + csrId;
-  }
-
-  /** The account whose CsrIds this resource's calls concern: the one holding its record. */
-  private static String accountOf(AliyunCsr resource) {
-    var status = resource.getStatus();
-    if (StatusBuilder.holdsRecord(status)) {
-      return status.getAccount();
-    }
-    return resource.getSpec() == null ? null : resource.getSpec().accountName();
+  /** Index keys: the CsrId spec.csrId adopts. */
+  static List<String> adoptedCsrIds(AliyunCsr resource) {
+    return resource.getSpec() == null || resource.getSpec().getCsrId() == null
+        ? List.of()
+        : List.of(Long.toString(resource.getSpec().getCsrId()));
   }
 
   /** Index keys: "ref:" the account spec names, "held:" the account status holds CSRs in. */
@@ -253,15 +254,11 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     return keys;
   }
 
-  static List<String> uploadNames(AliyunCsr resource) {
-    return resource.getSpec() == null ? List.of() : List.of(UploadNames.of(resource));
-  }
-
   @Override
   public List<EventSource<?, AliyunCsr>> prepareEventSources(
       EventSourceContext<AliyunCsr> context) {
     context.getPrimaryCache().addIndexer(SECRET_INDEX, AliyunCsrReconciler::referencedSecrets);
-    context.getPrimaryCache().addIndexer(UPLOAD_NAME_INDEX, AliyunCsrReconciler::uploadNames);
+    context.getPrimaryCache().addIndexer(ADOPTION_INDEX, AliyunCsrReconciler::adoptedCsrIds);
     context.getPrimaryCache().addIndexer(CSR_ID_INDEX, AliyunCsrReconciler::recordedCsrIds);
     context.getPrimaryCache().addIndexer(ACCOUNT_INDEX, AliyunCsrReconciler::accountKeys);
     cache = context.getPrimaryCache();

@@ -21,10 +21,14 @@ import java.util.Optional;
  * Action}. No I/O and no clock but the observation's, so every branch is tested without a cluster,
  * and the simulation runs exactly this code.
  *
- * <p>The rules, in order: bad input and name conflicts call nothing in CAS; another holder's live
- * lease is waited out; an upload whose result is unknown is looked up before anything replaces it
- * or uploads again; a replaced CSR is superseded before the new one is uploaded; a CSR is deleted
- * or sent a key only after CAS proves it is this resource's.
+ * <p>The rules, in order: a paused resource calls nothing; a failed call waits out its back-off;
+ * bad input calls nothing; a call goes to the account spec names only while that account selects
+ * the namespace, and to the account status records only to clean up what status records; another
+ * holder's live lease is waited out; an upload whose result is unknown is looked up before anything
+ * replaces it or uploads again, and counts as never stored only after two lookups a window apart
+ * found nothing; a replaced CSR is superseded before the new one is uploaded; a CSR is deleted only
+ * when status records it as this resource's, and an adopted one only with the private key to prove
+ * possession; a CSR counts as gone only after two NotFound answers a window apart.
  */
 final class Decider {
   /** How long after a lease's end another process takes over: covers small clock skew. */
@@ -44,6 +48,10 @@ final class Decider {
       // Its holder is gone or too late; its upload, if any, is a pending one and is looked up.
       record.setLease(null);
     }
+    // 0. People steer: a paused resource calls nothing (an Orphan deletion calls nothing anyway).
+    if (o.steering().paused() && !orphaning(o)) {
+      return new Action.Pause();
+    }
     if (resource.getSpec() == null) {
       // No spec was ever uploaded from (CEL keeps a spec once a CSR is held): nothing in CAS.
       if (o.deleting()) {
@@ -52,38 +60,32 @@ final class Decider {
       return new Action.Settle(Failures.stalled(Reasons.INVALID_SPEC, "spec is required"));
     }
     if (o.deleting()) {
-      if (o.recordLost() && o.foreignLease().isEmpty() && !orphaning(o)) {
-        return restore(o, record);
-      }
       return decideDeletion(o, record);
     }
+    if (o.steering().hold().isPresent()) {
+      return new Action.Hold(o.steering().hold().get());
+    }
+    // 1. Where calls may go: the account spec names, only while it selects this namespace.
+    if (o.routes().refusal().isPresent()) {
+      return new Action.Settle(o.routes().refusal().get());
+    }
+    CasRoute.Access via = o.routes().desired().orElseThrow();
     // A finalizer removed by hand is put back first: CAS may hold a CSR that deletion must honour.
     if (!o.hasFinalizer() && (hasAnything(record) || o.recordLost())) {
       return new Action.AddFinalizer();
     }
-    // 1. Names identify their owner: the later of two resources with one name calls nothing.
-    if (o.conflict().isPresent()) {
-      AliyunCsr other = o.conflict().get();
-      return new Action.Settle(
-          Failures.stalled(
-              Reasons.UPLOAD_NAME_CONFLICT,
-              "AliyunCsr "
-                  + other.getMetadata().getNamespace()
-                  + "/"
-                  + other.getMetadata().getName()
-                  + ", created earlier, uploads under the same name "
-                  + o.uploadName()
-                  + "; give this resource another spec.name"));
-    }
     // A status that was lost is restored (as pending uploads) before anything writes a new one.
     if (o.recordLost() && o.foreignLease().isEmpty()) {
-      return restore(o, record);
+      if (!o.inputs().isValid()) {
+        // Nothing to look for without the CSR: keep the status reading as lost until it is back.
+        return new Action.Settle(Failures.of(o.inputs().problem()), true);
+      }
+      return restore(o, record, via);
     }
     // Replaced CSRs go first, whatever the Secret says now: they need nothing from it.
     if (o.foreignLease().isEmpty() && !list(record.getSupersededCsrs()).isEmpty()) {
       if (policy(resource) == DeletionPolicy.Delete) {
-        CasCsrRef first = record.getSupersededCsrs().get(0);
-        return new Action.DeleteCsr(first, isAdopted(resource, first));
+        return cleanUp(o, record.getSupersededCsrs().get(0), via);
       }
       // Orphan now: the policy in force when the deletion happens counts, so they are released.
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
@@ -103,17 +105,17 @@ final class Decider {
     // finalizer goes on after the lease and before the call: a status holding a record is then
     // the only way to a finalizer, so a finalizer without a status means the status was lost.
     if (o.ownLease().isPresent()) {
-      return o.hasFinalizer() ? new Action.Upload() : new Action.AddFinalizer();
+      return o.hasFinalizer() ? new Action.Upload(via) : new Action.AddFinalizer();
     }
     boolean adopting = resource.getSpec().getCsrId() != null;
     // 4. Uploads whose result is unknown are resolved before anything else happens.
-    List<CasCsrRef> unresolved = unresolved(o, record);
+    List<CasCsrRef> unresolved = list(record.getPendingUploads());
     if (!unresolved.isEmpty()) {
-      return resolve(o, record, unresolved, csr, adopting);
+      return resolve(o, record, unresolved, csr, adopting, via);
     }
     // 5. Adoption: bound to spec.csrId, never uploads.
     if (adopting) {
-      return decideAdoption(o, record, csr);
+      return decideAdoption(o, record, csr, via);
     }
     // 6. A replaced CSR is superseded before the new one goes up.
     if (record.getCsrId() != null && !csr.csrSha256().equals(record.getCsrSha256())) {
@@ -130,7 +132,7 @@ final class Decider {
           "superseded");
     }
     if (record.getCsrId() != null) {
-      return drift(o, record, false).orElseGet(() -> decideReady(o, record, false));
+      return drift(o, record, false, via).orElseGet(() -> decideReady(o, record, false, via));
     }
     // 7. The CSR came back to one this resource uploaded before and still holds: use that one.
     Optional<CasCsrRef> earlier =
@@ -161,7 +163,7 @@ final class Decider {
           "reinstated");
     }
     // 8. Nothing in CAS, nothing pending: upload under a lease.
-    return new Action.TakeLease(o.uploadName(), csr.csrSha256());
+    return new Action.TakeLease(via, o.uploadName(), csr.csrSha256());
   }
 
   private static Action decideDeletion(Observation o, AliyunCsrStatus record) {
@@ -171,15 +173,42 @@ final class Decider {
     if (policy(o.resource()) == DeletionPolicy.Orphan) {
       return new Action.RemoveFinalizer();
     }
+    if (!hasAnything(record)) {
+      // Status records nothing. Only a lost status may hide an upload, and only the account that
+      // selects this namespace now may be asked about it; anything else is released untouched.
+      boolean restorable =
+          o.recordLost()
+              && o.routes().desired().isPresent()
+              && o.inputs() != null
+              && o.inputs().isValid();
+      if (restorable && o.foreignLease().isEmpty()) {
+        return restore(o, record, o.routes().desired().get());
+      }
+      return new Action.RemoveFinalizer();
+    }
+    // Cleanup goes through the account that holds the record, whatever its selector says now.
+    CasRoute.Access via = o.routes().holding().orElseThrow();
     if (o.foreignLease().isPresent()) {
       return waitForLease(o);
     }
-    List<CasCsrRef> unresolved = unresolved(o, record);
+    List<CasCsrRef> unresolved = list(record.getPendingUploads());
     if (!unresolved.isEmpty()) {
+      Optional<Action> early = tooEarlyToAskAgain(o, unresolved);
+      if (early.isPresent()) {
+        return early.get();
+      }
+      Optional<Action> lookUp = lookUpFirst(o, unresolved, via);
+      if (lookUp.isPresent()) {
+        return lookUp.get();
+      }
       // Every upload this resource may have made is found, so none is left behind.
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
+      Optional<Action> waiting = notFoundYet(o, next, unresolved);
+      if (waiting.isPresent()) {
+        return waiting.get();
+      }
       for (CasCsrRef ref : unresolved) {
-        for (CasCsrRef found : o.found().getOrDefault(ref, List.of())) {
+        for (CasCsrRef found : o.cas().lookups().get(ref).found()) {
           addSuperseded(next, found);
         }
       }
@@ -197,27 +226,142 @@ final class Decider {
     }
     List<CasCsrRef> superseded = list(record.getSupersededCsrs());
     if (!superseded.isEmpty()) {
-      CasCsrRef first = superseded.get(0);
-      return new Action.DeleteCsr(first, isAdopted(o.resource(), first));
+      return cleanUp(o, superseded.get(0), via);
     }
     return new Action.RemoveFinalizer();
   }
 
-  /** Uploads whose result is unknown. */
-  private static List<CasCsrRef> unresolved(Observation o, AliyunCsrStatus record) {
-    return list(record.getPendingUploads());
+  /**
+   * Delete a CSR the record holds. An adopted CSR is someone else's upload: it is deleted only when
+   * the private key in keySecretRef proves possession of it; otherwise it is released untouched.
+   */
+  private static Action cleanUp(Observation o, CasCsrRef csr, CasRoute.Access via) {
+    if (isAdopted(o.resource(), csr) && !possesses(o, csr)) {
+      return new Action.ReleaseCsr(
+          csr,
+          Reasons.CSR_NOT_PROVEN,
+          "Adopted CsrId "
+              + csr.getCsrId()
+              + " is not deleted from CAS: spec.keySecretRef holds no private key of it (proof of"
+              + " possession); it is released as it is");
+    }
+    return new Action.DeleteCsr(via, csr);
+  }
+
+  /** The private key in keySecretRef belongs to {@code csr}: the CSR's public key is the key's. */
+  private static boolean possesses(Observation o, CasCsrRef csr) {
+    return o.inputs() != null
+        && o.inputs().isValid()
+        && o.inputs().value().key().isPresent()
+        && csr.getPublicKeySha256() != null
+        && csr.getPublicKeySha256().equals(o.inputs().value().csr().publicKeySha256());
+  }
+
+  /** The first of {@code refs} this reconcile has not looked up yet, as a LookUp of all of them. */
+  private static Optional<Action> lookUpFirst(
+      Observation o, List<CasCsrRef> refs, CasRoute.Access via) {
+    List<CasCsrRef> missing = refs.stream().filter(r -> !o.cas().lookups().containsKey(r)).toList();
+    return missing.isEmpty()
+        ? Optional.empty()
+        : Optional.of(new Action.LookUp(via, List.copyOf(missing)));
   }
 
   /**
-   * The status is gone but the resource may have uploaded: what it may have uploaded becomes
-   * pending, and a lease held by no process keeps everyone from uploading until any call that was
-   * in flight when the status went has ended. Then the pending uploads are looked up as usual.
+   * Pending uploads that a lookup found nothing of count as never stored only after a second
+   * lookup, at least the window after the first, found nothing too: CAS may not list a CSR at once
+   * (read-after-write lag). The first empty answer is recorded (notFoundAt); until the window has
+   * passed the resource waits, writing nothing more.
    */
-  private static Action restore(Observation o, AliyunCsrStatus record) {
+  private static Optional<Action> notFoundYet(
+      Observation o, AliyunCsrStatus next, List<CasCsrRef> unresolved) {
+    boolean marked = false;
+    Instant due = null;
+    for (CasCsrRef ref : unresolved) {
+      Observation.Lookup lookup = o.cas().lookups().get(ref);
+      if (!lookup.found().isEmpty()) {
+        continue;
+      }
+      if (ref.getNotFoundAt() == null) {
+        pendingRef(next, ref).setNotFoundAt(StatusBuilder.rfc3339(lookup.at()));
+        marked = true;
+        continue;
+      }
+      Instant ready = Instant.parse(ref.getNotFoundAt()).plus(o.missingWindow());
+      if (lookup.at().isBefore(ready)) {
+        due = due == null || ready.isBefore(due) ? ready : due;
+      }
+    }
+    if (marked) {
+      return Optional.of(
+          new Action.WriteRecord(
+              next,
+              Optional.of(
+                  Outcome.progressing(
+                      o.deleting() ? Reasons.DELETING : Reasons.RESULT_UNKNOWN,
+                      "An upload of unknown result is not in CAS yet; asking again in "
+                          + seconds(o.missingWindow())
+                          + " before taking it as never stored",
+                      o.missingWindow())),
+              "not found yet"));
+    }
+    if (due != null) {
+      Duration wait = Duration.between(o.now(), due);
+      return Optional.of(
+          new Action.Hold(
+              Outcome.progressing(
+                  o.deleting() ? Reasons.DELETING : Reasons.RESULT_UNKNOWN,
+                  "An upload of unknown result is not in CAS yet; asking again in "
+                      + seconds(wait)
+                      + " before taking it as never stored",
+                  wait.isNegative() ? Duration.ofMillis(100) : wait.plusMillis(100))));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A pending upload that CAS did not list once is asked about again only after the window: until
+   * then the resource waits, calling nothing.
+   */
+  private static Optional<Action> tooEarlyToAskAgain(Observation o, List<CasCsrRef> unresolved) {
+    Instant due = null;
+    for (CasCsrRef ref : unresolved) {
+      if (ref.getNotFoundAt() != null && !o.cas().lookups().containsKey(ref)) {
+        Instant ready = Instant.parse(ref.getNotFoundAt()).plus(o.missingWindow());
+        due = due == null || ready.isAfter(due) ? ready : due;
+      }
+    }
+    if (due == null || !o.now().isBefore(due)) {
+      return Optional.empty();
+    }
+    Duration wait = Duration.between(o.now(), due);
+    return Optional.of(
+        new Action.Hold(
+            Outcome.progressing(
+                o.deleting() ? Reasons.DELETING : Reasons.RESULT_UNKNOWN,
+                "An upload of unknown result is not in CAS yet; asking again in "
+                    + seconds(wait)
+                    + " before taking it as never stored",
+                wait.plusMillis(100))));
+  }
+
+  private static CasCsrRef pendingRef(AliyunCsrStatus next, CasCsrRef ref) {
+    return next.getPendingUploads().stream().filter(ref::equals).findFirst().orElseThrow();
+  }
+
+  /**
+   * The status is gone but the resource may have uploaded: its current CSR under its own name
+   * becomes pending, and a lease held by no process keeps everyone from uploading until any call
+   * that was in flight when the status went has ended. Then it is looked up as usual: found, it is
+   * this resource's again (a restore re-attaches, never re-uploads). Only this CSR under this name:
+   * a different CSR under the same mark (a predecessor's, kept by Orphan) is never claimed, and
+   * what the annotations say is never proof.
+   */
+  private static Action restore(Observation o, AliyunCsrStatus record, CasRoute.Access via) {
     AliyunCsrStatus next = StatusBuilder.copyRecord(record);
-    next.setPendingUploads(o.restore().isEmpty() ? null : new ArrayList<>(o.restore()));
-    next.setLease(o.restore().isEmpty() ? null : o.restoreLease());
-    next.setAccount(o.account());
+    CasCsrRef ref = new CasCsrRef(null, o.uploadName(), o.inputs().value().csr().csrSha256());
+    next.setPendingUploads(new ArrayList<>(List.of(ref)));
+    next.setLease(o.restoreLease());
+    next.setAccount(via.account());
     return new Action.WriteRecord(
         next,
         Optional.of(
@@ -233,18 +377,29 @@ final class Decider {
       AliyunCsrStatus record,
       List<CasCsrRef> unresolved,
       CsrFacts csr,
-      boolean adopting) {
-    DeletionPolicy policy = policy(o.resource());
+      boolean adopting,
+      CasRoute.Access via) {
+    Optional<Action> early = tooEarlyToAskAgain(o, unresolved);
+    if (early.isPresent()) {
+      return early.get();
+    }
+    Optional<Action> lookUp = lookUpFirst(o, unresolved, via);
+    if (lookUp.isPresent()) {
+      return lookUp.get();
+    }
     AliyunCsrStatus next = StatusBuilder.copyRecord(record);
-    // What the lookups found, once each: this CSR under this name, or an earlier one.
+    Optional<Action> waiting = notFoundYet(o, next, unresolved);
+    if (waiting.isPresent()) {
+      return waiting.get();
+    }
+    DeletionPolicy policy = policy(o.resource());
+    // What the lookups found, once each: this CSR (under the name it was looked up by), or an
+    // earlier one of this resource.
     Map<Long, CasCsrRef> current = new LinkedHashMap<>();
     Map<Long, CasCsrRef> earlier = new LinkedHashMap<>();
     for (CasCsrRef ref : unresolved) {
-      for (CasCsrRef found : o.found().getOrDefault(ref, List.of())) {
-        boolean isCurrent =
-            !adopting
-                && csr.csrSha256().equals(found.getCsrSha256())
-                && Objects.equals(o.uploadName(), found.getUploadName());
+      for (CasCsrRef found : o.cas().lookups().get(ref).found()) {
+        boolean isCurrent = !adopting && csr.csrSha256().equals(found.getCsrSha256());
         (isCurrent ? current : earlier).put(found.getCsrId(), found);
       }
       removePending(next, ref);
@@ -256,7 +411,7 @@ final class Decider {
               "CAS holds "
                   + current.size()
                   + " CSRs named "
-                  + o.uploadName()
+                  + current.values().iterator().next().getUploadName()
                   + " for this CSR (CsrIds "
                   + current.keySet()
                   + "); delete all but one in CAS, or set spec.csrId to the one to keep"));
@@ -273,6 +428,7 @@ final class Decider {
                 csr,
                 false,
                 StatusBuilder.rfc3339(o.now())));
+        next.setAccount(via.account());
         String message =
             "Recovered the earlier upload of CSR "
                 + found.getUploadName()
@@ -298,11 +454,12 @@ final class Decider {
     return new Action.WriteRecord(next, outcome, "lookup");
   }
 
-  private static Action decideAdoption(Observation o, AliyunCsrStatus record, CsrFacts csr) {
+  private static Action decideAdoption(
+      Observation o, AliyunCsrStatus record, CsrFacts csr, CasRoute.Access via) {
     long wanted = o.resource().getSpec().getCsrId();
     if (record.getCsrId() != null && record.getCsrId() == wanted) {
       // What CAS says now comes first: a CSR that is gone is gone, whatever the Secret holds.
-      Optional<Action> drifted = drift(o, record, true);
+      Optional<Action> drifted = drift(o, record, true, via);
       if (drifted.isPresent()) {
         return drifted.get();
       }
@@ -318,9 +475,20 @@ final class Decider {
                     + shortHash(csr.publicKeySha256())
                     + "); the adopted CSR is kept"));
       }
-      return decideReady(o, record, true);
+      return decideReady(o, record, true, via);
     }
-    Observation.Adoption adoption = o.adoption().orElseThrow();
+    // One CSR has one owner: a CsrId another resource records, or adopts first, is never taken.
+    if (o.claims().isPresent()) {
+      return new Action.Settle(
+          Failures.stalled(
+              Reasons.ADOPTION_CONFLICT,
+              "spec.csrId " + wanted + " is not adopted: " + o.claims().get()));
+    }
+    Optional<Observation.Adoption> seen = o.cas().adoption().filter(a -> a.csrId() == wanted);
+    if (seen.isEmpty()) {
+      return new Action.CheckAdoption(via, wanted);
+    }
+    Observation.Adoption adoption = seen.get();
     if (adoption.detail().isEmpty()) {
       return new Action.Settle(
           Failures.stalled(
@@ -332,6 +500,16 @@ final class Decider {
                   + wanted
                   + " does not exist in CAS"
                   + (adoption.notFoundCode() == null ? "" : " (" + adoption.notFoundCode() + ")")));
+    }
+    if (adoption.anotherMark()) {
+      return new Action.Settle(
+          Failures.stalled(
+              Reasons.ADOPTION_CONFLICT,
+              "spec.csrId "
+                  + wanted
+                  + " is not adopted: CAS names it "
+                  + adoption.casName().orElse("?")
+                  + ", the upload of another AliyunCsr of this operator"));
     }
     if (!csr.publicKeySha256().equals(adoption.publicKeySha256().orElse(null))) {
       return new Action.Settle(
@@ -361,13 +539,13 @@ final class Decider {
     }
     var detail = adoption.detail().get();
     next.setLease(null);
-    next.setAccount(o.account());
+    next.setAccount(via.account());
     StatusBuilder.setCurrent(
         next,
         new UploadedCsr(
             wanted,
             detail.requestId(),
-            o.uploadName(),
+            adoption.casName().orElse(null),
             csr,
             detail.hasPrivateKey(),
             StatusBuilder.rfc3339(o.now())));
@@ -379,12 +557,13 @@ final class Decider {
         "adopted");
   }
 
-  /** CAS holds this resource's CSR: clean up what it replaced, send the key, then say Ready. */
-  private static Action decideReady(Observation o, AliyunCsrStatus record, boolean adopted) {
+  /** CAS holds this resource's CSR: send the key, then say Ready. */
+  private static Action decideReady(
+      Observation o, AliyunCsrStatus record, boolean adopted, CasRoute.Access via) {
     // Replaced CSRs were cleaned up before the inputs were looked at (decide).
     boolean keyWanted = o.inputs().value().key().isPresent();
     if (keyWanted && !Boolean.TRUE.equals(record.getPrivateKeyUploaded())) {
-      return new Action.SendKey(current(record), adopted);
+      return new Action.SendKey(via, current(record), adopted);
     }
     if (o.resource().getStatus().getLease() != null && o.ownLease().isEmpty()) {
       return new Action.WriteRecord(record, Optional.empty(), "expired lease");
@@ -420,22 +599,69 @@ final class Decider {
   }
 
   /**
-   * What a confirmation in CAS showed about the current CSR: nothing to act on, the CSR is gone
-   * (confirmed by GetCsrDetail: ListCsr may lag), or CAS lost the private key this resource sent.
+   * What CAS says about the current CSR, when it is to be confirmed: ask it (GetCsrDetail); found,
+   * any earlier NotFound is forgotten; NotFound once, it is recorded and asked again a window later
+   * (CAS may answer NotFound for a moment after an upload); NotFound again after the window, it is
+   * gone, unless the account is suspected of pointing elsewhere. A private key CAS lost is sent
+   * again.
    */
-  private static Optional<Action> drift(Observation o, AliyunCsrStatus record, boolean adopted) {
+  private static Optional<Action> drift(
+      Observation o, AliyunCsrStatus record, boolean adopted, CasRoute.Access via) {
     Optional<Observation.Confirmation> seen =
-        o.confirmation().filter(c -> Objects.equals(c.csrId(), record.getCsrId()));
+        o.cas().confirmation().filter(c -> Objects.equals(c.csrId(), record.getCsrId()));
     if (seen.isEmpty()) {
-      return Optional.empty();
+      return o.steering().confirm()
+          ? Optional.of(new Action.Confirm(via, record.getCsrId()))
+          : Optional.empty();
     }
-    if (seen.get().detail().isEmpty()) {
+    Observation.Confirmation confirmation = seen.get();
+    if (confirmation.detail().isEmpty()) {
+      if (record.getNotFoundAt() == null) {
+        AliyunCsrStatus next = StatusBuilder.copyRecord(record);
+        next.setNotFoundAt(StatusBuilder.rfc3339(confirmation.at()));
+        return Optional.of(
+            new Action.WriteRecord(
+                next,
+                Optional.of(
+                    Outcome.ready(
+                            readyReason(o.resource(), adopted),
+                            readyMessage(readyReason(o.resource(), adopted), record)
+                                + "; CAS answered NotFound for it, asking again in "
+                                + seconds(o.missingWindow()))
+                        .withRequeue(o.missingWindow())),
+                "not found once"));
+      }
+      Instant due = Instant.parse(record.getNotFoundAt()).plus(o.missingWindow());
+      if (confirmation.at().isBefore(due)) {
+        Duration wait = Duration.between(o.now(), due);
+        return Optional.of(
+            new Action.Hold(
+                Outcome.ready(
+                        readyReason(o.resource(), adopted),
+                        readyMessage(readyReason(o.resource(), adopted), record))
+                    .withRequeue(wait.isNegative() ? Duration.ofMillis(100) : wait)));
+      }
+      if (via.reuploadBlock().isPresent() && !adopted) {
+        return Optional.of(
+            new Action.Settle(
+                Failures.stalled(
+                    Reasons.CSR_MISSING_IN_CAS,
+                    "CAS says CsrId "
+                        + record.getCsrId()
+                        + " does not exist, but it is not uploaded again: "
+                        + via.reuploadBlock().get())));
+      }
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
       Outcome outcome = missing(next, adopted);
       return Optional.of(new Action.WriteRecord(next, Optional.of(outcome), MISSING));
     }
+    if (record.getNotFoundAt() != null) {
+      AliyunCsrStatus next = StatusBuilder.copyRecord(record);
+      next.setNotFoundAt(null);
+      return Optional.of(new Action.WriteRecord(next, Optional.empty(), "found again"));
+    }
     if (Boolean.TRUE.equals(record.getPrivateKeyUploaded())
-        && !seen.get().detail().get().hasPrivateKey()) {
+        && !confirmation.detail().get().hasPrivateKey()) {
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
       next.setPrivateKeyUploaded(false);
       boolean canSend = o.inputs().value().key().isPresent();
@@ -525,7 +751,7 @@ final class Decider {
         && resource.getSpec().getCsrId().equals(ref.getCsrId());
   }
 
-  private static boolean hasAnything(AliyunCsrStatus record) {
+  static boolean hasAnything(AliyunCsrStatus record) {
     return record.getCsrId() != null
         || !list(record.getPendingUploads()).isEmpty()
         || !list(record.getSupersededCsrs()).isEmpty()
@@ -585,39 +811,7 @@ final class Decider {
     return hash == null ? "?" : hash.substring(0, Math.min(12, hash.length()));
   }
 
-  /**
-   * What a resource may have uploaded: its pending uploads, and when the status was lost, its
-   * current CSR under its name and the CSR the intent annotation names. When the CSR is unknown too
-   * (the Secret is broken) and the name is derived from this resource's UID, any CSR under the name
-   * is this resource's: the reference then has no CSR hash.
-   */
-  static List<CasCsrRef> lookupsNeeded(
-      AliyunCsr resource,
-      AliyunCsrStatus status,
-      boolean recordLost,
-      String uploadName,
-      String csrSha256) {
-    List<CasCsrRef> refs =
-        new ArrayList<>(list(status == null ? null : status.getPendingUploads()));
-    if (recordLost && uploadName != null) {
-      if (csrSha256 != null) {
-        addOnce(refs, new CasCsrRef(null, uploadName, csrSha256));
-      }
-      CasAnnotations.intent(resource)
-          .filter(i -> i.uploadName().equals(uploadName))
-          .map(i -> new CasCsrRef(null, i.uploadName(), i.csrSha256()))
-          .ifPresent(r -> addOnce(refs, r));
-      if (uploadName.equals(UploadNames.derived(resource))) {
-        // Any CSR under a name derived from this UID is this resource's, whatever its CSR.
-        refs.add(new CasCsrRef(null, uploadName, null));
-      }
-    }
-    return refs;
-  }
-
-  private static void addOnce(List<CasCsrRef> refs, CasCsrRef ref) {
-    if (!refs.contains(ref)) {
-      refs.add(ref);
-    }
+  static String seconds(Duration d) {
+    return Math.max(1, (d.toMillis() + 999) / 1000) + "s";
   }
 }

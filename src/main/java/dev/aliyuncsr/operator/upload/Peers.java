@@ -5,28 +5,39 @@ import java.util.Optional;
 
 /**
  * What the protocol needs to know of the other AliyunCsrs in the cluster (from the informer cache):
- * who else uses an upload name, and who else records a CsrId. Names identify their owner, and a
- * CsrId another resource records is never claimed or deleted.
+ * who else records a CsrId, and who else adopts one. One CSR has one owner. CsrIds are compared
+ * alone, across every account: two AliyunCasAccounts may be two handles on one Alibaba Cloud
+ * account, and a refusal is the worst a coincidence costs.
  */
 public interface Peers {
 
-  /** The earliest other resource (by creationTimestamp, then UID) with this upload name. */
-  Optional<AliyunCsr> earlierWithUploadName(AliyunCsr self, String uploadName);
+  /**
+   * Another resource whose status records this CsrId (its current CSR or a superseded one), as
+   * "namespace/name"; empty when none does.
+   */
+  Optional<String> recorder(AliyunCsr self, long csrId);
 
-  /** Whether another resource records this CsrId as its CSR, a pending or a superseded one. */
-  boolean recordedByAnother(AliyunCsr self, long csrId);
+  /**
+   * Another resource, created before {@code self} (creationTimestamp, then UID), whose spec.csrId
+   * names this CsrId, as "namespace/name".
+   */
+  Optional<String> earlierAdopter(AliyunCsr self, long csrId);
+
+  default boolean recordedByAnother(AliyunCsr self, long csrId) {
+    return recorder(self, csrId).isPresent();
+  }
 
   /** Peers for a single resource and nothing else (tests). */
   Peers NONE =
       new Peers() {
         @Override
-        public Optional<AliyunCsr> earlierWithUploadName(AliyunCsr self, String uploadName) {
+        public Optional<String> recorder(AliyunCsr self, long csrId) {
           return Optional.empty();
         }
 
         @Override
-        public boolean recordedByAnother(AliyunCsr self, long csrId) {
-          return false;
+        public Optional<String> earlierAdopter(AliyunCsr self, long csrId) {
+          return Optional.empty();
         }
       };
 }

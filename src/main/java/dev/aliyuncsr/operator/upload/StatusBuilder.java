@@ -1,6 +1,7 @@
 package dev.aliyuncsr.operator.upload;
 
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
+import dev.aliyuncsr.operator.api.CasCsrRef;
 import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.kube.Outcome;
 import java.time.Instant;
@@ -119,6 +120,7 @@ public final class StatusBuilder {
     status.setUploadedAt(null);
     status.setLastConfirmedAt(null);
     status.setMissingCsrId(null);
+    status.setNotFoundAt(null);
   }
 
   /** Sets the current CSR. */
@@ -159,12 +161,22 @@ public final class StatusBuilder {
     to.setLastConfirmedAt(from.getLastConfirmedAt());
     to.setLastHandledReconcileAt(from.getLastHandledReconcileAt());
     to.setMissingCsrId(from.getMissingCsrId());
+    to.setNotFoundAt(from.getNotFoundAt());
     to.setAccount(from.getAccount());
     to.setLease(from.getLease());
     to.setPendingUploads(
-        from.getPendingUploads() == null ? null : new ArrayList<>(from.getPendingUploads()));
+        from.getPendingUploads() == null
+            ? null
+            : new ArrayList<>(from.getPendingUploads().stream().map(StatusBuilder::copy).toList()));
     to.setSupersededCsrs(
         from.getSupersededCsrs() == null ? null : new ArrayList<>(from.getSupersededCsrs()));
+    return to;
+  }
+
+  static CasCsrRef copy(CasCsrRef from) {
+    CasCsrRef to = new CasCsrRef(from.getCsrId(), from.getUploadName(), from.getCsrSha256());
+    to.setPublicKeySha256(from.getPublicKeySha256());
+    to.setNotFoundAt(from.getNotFoundAt());
     return to;
   }
 

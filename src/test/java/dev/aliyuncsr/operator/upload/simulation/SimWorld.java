@@ -48,6 +48,7 @@ final class SimWorld {
   static final Duration MAX_CALL = CONNECT_TIMEOUT.plus(READ_TIMEOUT);
   static final Duration LEASE = MAX_CALL.plusSeconds(15);
   static final String NS = "team";
+  static final Duration MISSING_WINDOW = Duration.ofMinutes(1);
 
   private final long seed;
   private final Random random;
@@ -70,11 +71,15 @@ final class SimWorld {
   private final Set<String> amnesia = new HashSet<>();
 
   /**
-   * Resources with spec.name whose status was lost: a replaced CSR waiting for deletion is then
-   * forgotten, because CAS cannot tell it from another tool's CSR of that name (README). Exempt
-   * from the clean-up checks, not from invariant 1.
+   * Resources whose status was lost: a restore looks up only the CSR in the Secret under the
+   * resource's own name, so a replaced CSR waiting for deletion, or an upload of another CSR in
+   * flight, is forgotten (README: what is annotated is never proof). Exempt from the clean-up
+   * checks, not from invariant 1.
    */
-  private final Set<String> namedAndStatusLost = new HashSet<>();
+  private final Set<String> statusLostOnce = new HashSet<>();
+
+  /** The ownership marks of this world's operator processes: one key, as replicas share it. */
+  static final UploadNames NAMES = new UploadNames(new byte[32]);
 
   private final Map<String, DeletionPolicy> policyAtRemoval = new HashMap<>();
   private final Map<String, String> uidByKey = new HashMap<>();
@@ -160,7 +165,7 @@ final class SimWorld {
       cas.faults = false;
       laterPercent = 10;
       unpauseAll();
-      String unsettled = settle(600, this::settled);
+      String unsettled = settle(1200, this::settled);
       if (unsettled != null) {
         return fail("liveness: " + unsettled);
       }
@@ -176,7 +181,7 @@ final class SimWorld {
         note("user deletes " + r.getMetadata().getName());
         kube.delete(InMemoryKube.key(r), now);
       }
-      String stuck = settle(600, () -> kube.all().isEmpty() ? null : "deletion not finished");
+      String stuck = settle(1200, () -> kube.all().isEmpty() ? null : "deletion not finished");
       if (stuck != null) {
         return fail("liveness: " + stuck);
       }
@@ -347,7 +352,8 @@ final class SimWorld {
           op.deliver(Integer.MAX_VALUE);
         }
       } else if (roll < 96) {
-        now = now.plusSeconds(1 + random.nextInt(5));
+        // Waits of a whole window (a NotFound asked again, a lease run out) must pass too.
+        now = now.plusSeconds(1 + random.nextInt(15));
       } else {
         observerPass(pick(operators), false);
       }
@@ -420,9 +426,7 @@ final class SimWorld {
     } else if (roll < 82) {
       kube.userWriteStatus(key, null);
       adoptedRecorded.remove(uid);
-      if (r.getSpec().getName() != null) {
-        namedAndStatusLost.add(uid);
-      }
+      statusLostOnce.add(uid);
       note("status of " + name + " is lost (a restore without status)");
     } else if (roll < 90) {
       kube.delete(key, now);
@@ -763,7 +767,7 @@ final class SimWorld {
       // 9. A CSR the console deleted was uploaded again: exactly one live CSR for the resource.
       if (consoleHit.contains(uid) && !adoptedTargets.containsKey(uid)) {
         String sha = SimPool.entry(entry).csr().csrSha256();
-        String uploadName = UploadNames.of(r);
+        String uploadName = NAMES.of(r);
         long own =
             cas.live.values().stream()
                 .filter(c -> uid.equals(c.owner) && sha.equals(c.csrSha256))
@@ -878,7 +882,7 @@ final class SimWorld {
       if (Reasons.DUPLICATE_EXTERNAL_RESOURCES.equals(reason(r))) {
         // Right only when CAS does hold two CSRs of this name and CSR (another resource's
         // orphaned one, or a second upload after every trace of the first was lost).
-        String uploadName = UploadNames.of(r);
+        String uploadName = NAMES.of(r);
         String sha = SimPool.entry(entry).csr().csrSha256();
         long same =
             cas.live.values().stream()
@@ -891,12 +895,6 @@ final class SimWorld {
       }
       if (st.getLease() != null || !list(st.getPendingUploads()).isEmpty()) {
         return name + " has an upload lease or pending uploads";
-      }
-      if (conflicted(r)) {
-        if (!Reasons.UPLOAD_NAME_CONFLICT.equals(reason(r))) {
-          return name + " shares its upload name but is " + reason(r);
-        }
-        continue;
       }
       var csr = SimPool.entry(entry).csr();
       if (adoptedTargets.containsKey(uid)) {
@@ -950,13 +948,11 @@ final class SimWorld {
           held != null && held.owner != null && policyAtRemoval.containsKey(held.owner);
       if (held == null
           || !(uid.equals(held.owner) || inherited)
-          || !UploadNames.of(r).equals(held.name)
+          || !NAMES.of(r).equals(held.name)
           || !csr.csrSha256().equals(held.csrSha256)) {
         return name + " is Ready with CsrId " + st.getCsrId() + ", which is not its current CSR";
       }
-      if (!everOrphan.contains(uid)
-          && !amnesia.contains(uid)
-          && !namedAndStatusLost.contains(uid)) {
+      if (!everOrphan.contains(uid) && !amnesia.contains(uid) && !statusLostOnce.contains(uid)) {
         long others =
             cas.live.values().stream().filter(s -> uid.equals(s.owner) && s.id != held.id).count();
         if (others != 0 || !list(st.getSupersededCsrs()).isEmpty()) {
@@ -965,16 +961,6 @@ final class SimWorld {
       }
     }
     return null;
-  }
-
-  private boolean conflicted(AliyunCsr r) {
-    String name = UploadNames.of(r);
-    return kube.all().stream()
-        .anyMatch(
-            o ->
-                !o.getMetadata().getUid().equals(r.getMetadata().getUid())
-                    && UploadNames.of(o).equals(name)
-                    && earlier(o, r));
   }
 
   private static boolean earlier(AliyunCsr a, AliyunCsr b) {
@@ -993,7 +979,7 @@ final class SimWorld {
           || everOrphan.contains(s.owner)
           || releasedByUser.contains(s.owner)
           || amnesia.contains(s.owner)
-          || namedAndStatusLost.contains(s.owner)) {
+          || statusLostOnce.contains(s.owner)) {
         continue;
       }
       if (policyAtRemoval.get(s.owner) == DeletionPolicy.Delete) {
@@ -1039,7 +1025,7 @@ final class SimWorld {
     boolean confirmCall;
 
     /** CsrIds CAS answered NOT_FOUND for in the reconcile under way: gone for good. */
-    final Set<Long> seenMissing = new HashSet<>();
+    final Map<Long, Instant> seenMissing = new HashMap<>();
 
     Operator(String name, long skewMillis) {
       this.name = name;
@@ -1132,6 +1118,7 @@ final class SimWorld {
           },
           this::inputs,
           peers(),
+          NAMES,
           new EventSink() {
             @Override
             public void normal(AliyunCsr resource, String reason, String message) {}
@@ -1277,7 +1264,7 @@ final class SimWorld {
           }
           confirmCall = false;
           if (held == null) {
-            seenMissing.add(csrId);
+            seenMissing.merge(csrId, clock.instant(), (a, b) -> a.isAfter(b) ? a : b);
           }
         }
 
@@ -1287,7 +1274,7 @@ final class SimWorld {
           // indistinguishable from its own upload: recovery may claim it.
           return csr.owner != null
               && policyAtRemoval.containsKey(csr.owner)
-              && csr.name.equals(UploadNames.of(r));
+              && csr.name.equals(NAMES.of(r));
         }
       };
     }
@@ -1329,7 +1316,7 @@ final class SimWorld {
           scheduler.yieldNow();
           pausedWrite(at, patch, true);
           AliyunCsr written = kube.patch(at, patch, true);
-          readyAfterMissing(written);
+          readyAfterMissing(at, patch, written);
           return written;
         }
       };
@@ -1385,16 +1372,41 @@ final class SimWorld {
     }
 
     /**
-     * 7. Ready never names a CsrId that CAS answered NOT_FOUND for earlier in the same reconcile:
-     * the protocol knew it was gone. (Seed 2131 found an adopting resource re-adopting from the
-     * adoption check its reconcile cached before the CSR went; the reconcile now forgets it.)
+     * 7. Ready is never written naming a CsrId that CAS answered NOT_FOUND for earlier in the same
+     * reconcile, unless the record says so (notFoundAt: one NotFound may be a read that lags behind
+     * a write) and the window for asking again has not passed. (Seed 2131 found an adopting
+     * resource re-adopting from the adoption check its reconcile cached before the CSR went; the
+     * reconcile now forgets it.)
      */
-    private void readyAfterMissing(AliyunCsr written) {
+    private void readyAfterMissing(AliyunCsr at, JsonPatch patch, AliyunCsr written) {
       AliyunCsrStatus st = written.getStatus();
       if (st == null || st.getCsrId() == null || !isReady(written)) {
         return;
       }
-      if (!seenMissing.contains(st.getCsrId())) {
+      boolean conditionsOnly = true;
+      for (var op : patch.toJson()) {
+        if (!"test".equals(op.get("op").asText())
+            && !op.get("path").asText().equals("/status/conditions")) {
+          conditionsOnly = false;
+        }
+      }
+      Object readyBefore = at.getStatus() == null ? null : at.getStatus().condition("Ready");
+      if (conditionsOnly && Objects.equals(readyBefore, st.condition("Ready"))) {
+        return; // the Paused condition written beside an untouched Ready
+      }
+      Instant answered = seenMissing.get(st.getCsrId());
+      if (answered == null) {
+        return;
+      }
+      // Two NotFound answers a window apart are what make a CSR gone: the one the copy recorded,
+      // and the one this reconcile got.
+      AliyunCsrStatus seen = at.getStatus();
+      boolean twice =
+          seen != null
+              && Objects.equals(seen.getCsrId(), st.getCsrId())
+              && seen.getNotFoundAt() != null
+              && !answered.isBefore(Instant.parse(seen.getNotFoundAt()).plus(MISSING_WINDOW));
+      if (st.getNotFoundAt() != null && !twice) {
         return;
       }
       cas.violations.add(
@@ -1404,27 +1416,34 @@ final class SimWorld {
               + st.getCsrId()
               + " for "
               + written.getMetadata().getName()
-              + " after CAS answered NOT_FOUND for it in the same reconcile");
+              + " after CAS answered NOT_FOUND for it in the same reconcile"
+              + (st.getNotFoundAt() == null
+                  ? " without recording it"
+                  : ", a window after the first NotFound (" + st.getNotFoundAt() + ")"));
     }
 
     private Peers peers() {
       return new Peers() {
         @Override
-        public Optional<AliyunCsr> earlierWithUploadName(AliyunCsr self, String uploadName) {
+        public Optional<String> recorder(AliyunCsr self, long csrId) {
           return cache.values().stream()
               .map(InMemoryKube::read)
               .filter(o -> !o.getMetadata().getUid().equals(self.getMetadata().getUid()))
-              .filter(o -> o.getSpec() != null && UploadNames.of(o).equals(uploadName))
-              .filter(o -> earlier(o, self))
+              .filter(o -> records(o, csrId))
+              .map(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName())
               .findFirst();
         }
 
         @Override
-        public boolean recordedByAnother(AliyunCsr self, long csrId) {
+        public Optional<String> earlierAdopter(AliyunCsr self, long csrId) {
           return cache.values().stream()
               .map(InMemoryKube::read)
               .filter(o -> !o.getMetadata().getUid().equals(self.getMetadata().getUid()))
-              .anyMatch(o -> records(o, csrId));
+              .filter(
+                  o -> o.getSpec() != null && Long.valueOf(csrId).equals(o.getSpec().getCsrId()))
+              .filter(o -> earlier(o, self))
+              .map(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName())
+              .findFirst();
         }
       };
     }
