@@ -25,6 +25,12 @@ public class ApplicationRecord {
   private String retry;
 
   @JsonPropertyDescription(
+      "When CAS answered ApplyCertificate with success, RFC 3339; absent while the result is"
+          + " unknown. An accepted application is not made again, whatever the instance shows,"
+          + " unless a new retry value asks for it.")
+  private String appliedAt;
+
+  @JsonPropertyDescription(
       "Present while ApplyCertificate may be in flight: only its holder calls it, and nobody"
           + " applies again before it ends.")
   private ApplicationLease lease;
@@ -63,6 +69,14 @@ public class ApplicationRecord {
     this.retry = retry;
   }
 
+  public String getAppliedAt() {
+    return appliedAt;
+  }
+
+  public void setAppliedAt(String appliedAt) {
+    this.appliedAt = appliedAt;
+  }
+
   public ApplicationLease getLease() {
     return lease;
   }
@@ -73,7 +87,16 @@ public class ApplicationRecord {
 
   /** A copy without the lease: what stays once the call has ended. */
   public ApplicationRecord withoutLease() {
-    return new ApplicationRecord(instanceId, csrSha256, retry, null);
+    ApplicationRecord copy = new ApplicationRecord(instanceId, csrSha256, retry, null);
+    copy.setAppliedAt(appliedAt);
+    return copy;
+  }
+
+  /** A copy. */
+  public ApplicationRecord copy() {
+    ApplicationRecord copy = new ApplicationRecord(instanceId, csrSha256, retry, lease);
+    copy.setAppliedAt(appliedAt);
+    return copy;
   }
 
   @Override
@@ -82,6 +105,7 @@ public class ApplicationRecord {
         && Objects.equals(instanceId, r.instanceId)
         && Objects.equals(csrSha256, r.csrSha256)
         && Objects.equals(retry, r.retry)
+        && Objects.equals(appliedAt, r.appliedAt)
         && Objects.equals(lease, r.lease);
   }
 
