@@ -48,6 +48,12 @@ public class AliyunCasAccountSpec {
       "The namespaces that may use this account. Required, and an empty selector selects nothing: using an account is an explicit grant.")
   private AccountNamespaceSelector namespaceSelector;
 
+  @JsonPropertyDescription(
+      "What AliyunCertificates using this account may apply for and publish: the instances"
+          + " (absent: any) and the DNS zones for external-dns validation records (none by"
+          + " default).")
+  private AccountIssuance issuance;
+
   public AccountCredentials getCredentials() {
     return credentials;
   }
@@ -102,5 +108,13 @@ public class AliyunCasAccountSpec {
 
   public void setNamespaceSelector(AccountNamespaceSelector namespaceSelector) {
     this.namespaceSelector = namespaceSelector;
+  }
+
+  public AccountIssuance getIssuance() {
+    return issuance;
+  }
+
+  public void setIssuance(AccountIssuance issuance) {
+    this.issuance = issuance;
   }
 }

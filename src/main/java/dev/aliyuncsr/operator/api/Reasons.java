@@ -1,6 +1,9 @@
 package dev.aliyuncsr.operator.api;
 
-/** The stable condition reasons this operator writes. Add, never rename: users alert on them. */
+/**
+ * The stable condition reasons this operator writes, for every kind. Add, never rename: users alert
+ * on them.
+ */
 public final class Reasons {
   private Reasons() {}
 
@@ -83,4 +86,61 @@ public final class Reasons {
   public static final String FORBIDDEN = "Forbidden";
   public static final String CLOUD_REJECTED = "CloudRejected";
   public static final String RESULT_UNKNOWN = "UploadResultUnknown";
+
+  // AliyunCertificate. Shared with AliyunCsr: KEY_MISMATCH (tls.key does not match the CSR),
+  // ACCOUNT_NOT_PERMITTED, ACCOUNT_NOT_FOUND, ACCOUNT_NOT_READY, INVALID_SPEC and the cloud
+  // answers.
+
+  /** The AliyunCsr does not exist or is not Ready (in its account) yet: nothing is called. */
+  public static final String AWAITING_CSR = "AwaitingCsr";
+
+  /** The instance is being filled with the CSR, or the application is being made. */
+  public static final String APPLYING = "Applying";
+
+  /** CAS waits for the domain validation records in status.validation. */
+  public static final String AWAITING_VALIDATION = "AwaitingValidation";
+
+  /** Validation is done; the CA is reviewing the application. */
+  public static final String ISSUING = "Issuing";
+
+  /** Ready=True: the Secret holds the certificate of spec.instanceId. */
+  public static final String ISSUED = "Issued";
+
+  /** Ready stays True: the certificate ends within the renewal window (a Warning Event too). */
+  public static final String EXPIRING = "Expiring";
+
+  /** No private key to write as tls.key: the Secret, its key, or any reference is missing. */
+  public static final String KEY_MISSING = "KeyMissing";
+
+  /** The CSR has a key or names CAS cannot issue for, or no CN. */
+  public static final String UNSUPPORTED_CSR = "UnsupportedCsr";
+
+  /** CAS has no such instance in the account (one of another account reads the same). */
+  public static final String INSTANCE_NOT_FOUND = "InstanceNotFound";
+
+  /** The instance holds another CSR or another application; it is never overwritten. */
+  public static final String INSTANCE_IN_USE = "InstanceInUse";
+
+  /** Expired, refunded, closed or revoked, or CAS refused a call on it (code and text shown). */
+  public static final String INSTANCE_UNUSABLE = "InstanceUnusable";
+
+  /**
+   * Another AliyunCertificate, created earlier, names the same instance: this one calls nothing.
+   */
+  public static final String INSTANCE_CONFLICT = "InstanceConflict";
+
+  /** The account's spec.issuance.instanceIds does not list the instance. */
+  public static final String INSTANCE_NOT_ALLOWED = "InstanceNotAllowed";
+
+  /** A validation record would be published outside the zones the account allows. */
+  public static final String DNS_ZONE_NOT_ALLOWED = "DnsZoneNotAllowed";
+
+  /** What CAS returned does not carry the CSR's public key, or its chain does not verify. */
+  public static final String CERTIFICATE_MISMATCH = "CertificateMismatch";
+
+  /** The target Secret exists and is not this resource's; it is never overwritten. */
+  public static final String SECRET_CONFLICT = "SecretConflict";
+
+  /** The application ended without a certificate; never re-applied on its own (it is paid). */
+  public static final String VALIDATION_FAILED = "ValidationFailed";
 }

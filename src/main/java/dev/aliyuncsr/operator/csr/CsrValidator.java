@@ -211,7 +211,7 @@ public final class CsrValidator {
   }
 
   /** The first CN of the subject, or null. */
-  private static String commonName(X500Name subject) {
+  static String commonName(X500Name subject) {
     for (RDN rdn : subject.getRDNs(BCStyle.CN)) {
       for (AttributeTypeAndValue value : rdn.getTypesAndValues()) {
         if (value.getType().equals(BCStyle.CN) && value.getValue() instanceof ASN1String text) {
@@ -251,7 +251,8 @@ public final class CsrValidator {
     return Validated.valid(List.copyOf(sans));
   }
 
-  private static GeneralNames requestedSubjectAlternativeNames(CertificationRequestInfo info) {
+  /** The subjectAltName the CSR's extensionRequest asks for, or null. */
+  static GeneralNames requestedSubjectAlternativeNames(CertificationRequestInfo info) {
     if (info.getAttributes() == null) {
       return null;
     }

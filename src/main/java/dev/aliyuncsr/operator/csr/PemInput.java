@@ -75,7 +75,14 @@ final class PemInput {
         Reasons.INVALID_KEY,
         "PRIVATE KEY",
         "tls.key=key.pem",
-        "openssl pkey -inform DER -in key.der -out key.pem");
+        "openssl pkey -inform DER -in key.der -out key.pem"),
+    /** The certificate chain CAS returned (GetUserCertificateDetail.Cert). */
+    CERTIFICATE(
+        "certificate",
+        Reasons.CERTIFICATE_MISMATCH,
+        "CERTIFICATE",
+        "tls.crt=chain.pem",
+        "openssl x509 -inform DER -in cert.der -out cert.pem");
 
     final String noun;
     final String reason;

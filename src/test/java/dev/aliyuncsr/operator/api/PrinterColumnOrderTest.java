@@ -119,6 +119,19 @@ class PrinterColumnOrderTest {
     assertThat(Files.readString(crd)).isEqualTo(committed);
   }
 
+  @Test
+  void theCommittedCertificateCrdIsAlreadyInAliyunCertificatesOrder() throws Exception {
+    String committed =
+        Files.readString(Path.of("crds", "aliyuncertificates.cas.aliyuncsr.dev-v1.yml"));
+    Path crd = write(committed);
+
+    Result result = run(AliyunCertificate.class, crd);
+
+    assertThat(result.exit).as(result.output).isZero();
+    assertThat(result.output).contains(": Ready, Instance, State, NotAfter, Age");
+    assertThat(Files.readString(crd)).isEqualTo(committed);
+  }
+
   private Path write(String text) throws IOException {
     Path crd = dir.resolve("crd.yml");
     Files.writeString(crd, text, StandardCharsets.UTF_8);
