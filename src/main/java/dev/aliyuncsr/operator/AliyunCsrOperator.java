@@ -169,7 +169,8 @@ public final class AliyunCsrOperator implements AutoCloseable {
             config.oidcTokenFile(),
             config.cas(),
             config.observeShare(),
-            MAX_PARK);
+            MAX_PARK,
+            config.markKeySecret());
     // The key of the ownership marks, before anything can upload: every replica reads the same.
     UploadNames names =
         new UploadNames(
@@ -209,6 +210,10 @@ public final class AliyunCsrOperator implements AutoCloseable {
             account -> {
               var r = reconcilerRef.get();
               return r == null ? 0 : r.holders(account);
+            },
+            account -> {
+              var r = reconcilerRef.get();
+              return r == null ? java.util.List.of() : r.recordedCsrIds(account);
             },
             () -> leading.get() && !closing.get(),
             clock);
@@ -293,6 +298,11 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     @Override
                     public java.util.Optional<CasClient> observeClient(String account) {
                       return accounts.observeClient(account);
+                    }
+
+                    @Override
+                    public void missingInPass(String account, int missing, int recorded) {
+                      accounts.missingInPass(account, missing, recorded);
                     }
                   },
                   new CasObserver.Metrics() {

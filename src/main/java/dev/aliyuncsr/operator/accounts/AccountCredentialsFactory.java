@@ -37,19 +37,25 @@ final class AccountCredentialsFactory {
   private final String operatorNamespace;
   private final String stsEndpoint;
   private final String oidcTokenFile;
+  private final Function<String, String> versions;
   private final Function<String, Secret> secrets;
 
   /**
-   * @param secrets Secrets of the operator's namespace, by name (null when absent)
+   * @param versions the resourceVersion of a Secret of the operator's namespace, by name (null when
+   *     absent), from a cache that keeps no data
+   * @param secrets a Secret of the operator's namespace, by name (null when absent), read when the
+   *     credentials are built: Secret data is held no longer than that
    */
   AccountCredentialsFactory(
       String operatorNamespace,
       String stsEndpoint,
       String oidcTokenFile,
+      Function<String, String> versions,
       Function<String, Secret> secrets) {
     this.operatorNamespace = operatorNamespace;
     this.stsEndpoint = stsEndpoint;
     this.oidcTokenFile = oidcTokenFile;
+    this.versions = versions;
     this.secrets = secrets;
   }
 
@@ -59,8 +65,8 @@ final class AccountCredentialsFactory {
     if (ref == null) {
       return "";
     }
-    Secret secret = secrets.apply(ref.getName());
-    return secret == null ? "absent" : secret.getMetadata().getResourceVersion();
+    String version = versions.apply(ref.getName());
+    return version == null ? "absent" : version;
   }
 
   com.aliyun.credentials.Client create(AliyunCasAccount account) throws Problem {

@@ -10,6 +10,7 @@ import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.cloud.CasSettings;
+import dev.aliyuncsr.operator.kube.LeanItemStore;
 import dev.aliyuncsr.operator.kube.Outcome;
 import dev.aliyuncsr.operator.upload.CasRoute;
 import dev.aliyuncsr.operator.upload.CasRoute.Access;
@@ -38,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +62,9 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
 
   /** How often account statuses are brought up to date, and a failed account is tried again. */
   static final Duration STATUS_PERIOD = Duration.ofSeconds(5);
+
+  /** The account's Ready/Stalled reason while its migration alarm waits for a confirmation. */
+  static final String MIGRATION_SUSPECTED = "MigrationSuspected";
 
   /** How often a working account's credentials are checked again with a harmless call. */
   static final Duration PROBE_PERIOD = Duration.ofMinutes(5);
@@ -85,7 +90,8 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
       String oidcTokenFile,
       CasSettings defaults,
       double observeShare,
-      Duration maxPark) {}
+      Duration maxPark,
+      String markKeySecret) {}
 
   /** An account as last built: its client, or why it does not work. */
   private record Entry(
@@ -102,6 +108,11 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   private final ClientFactory factory;
   private final Listener listener;
   private final ToIntFunction<String> holders;
+  private final Function<String, List<Long>> recordedCsrIds;
+
+  /** Per account ("" for the default one): whether its handle still reaches its CSRs. */
+  private final Map<String, MigrationGuard> guards = new ConcurrentHashMap<>();
+
   private final BooleanSupplier leading;
   private final Clock clock;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
@@ -114,6 +125,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   /**
    * @param defaultAccount the operator's own credentials; null with DEFAULT_ACCOUNT=none
    * @param holders how many AliyunCsrs hold a CSR in the named account
+   * @param recordedCsrIds the CsrIds AliyunCsrs record in the named account (null: the default)
    * @param leading whether this process reconciles (writes account statuses)
    */
   public CasAccounts(
@@ -123,6 +135,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
       ClientFactory factory,
       Listener listener,
       ToIntFunction<String> holders,
+      Function<String, List<Long>> recordedCsrIds,
       BooleanSupplier leading,
       Clock clock) {
     this.client = client;
@@ -131,6 +144,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     this.factory = factory;
     this.listener = listener;
     this.holders = holders;
+    this.recordedCsrIds = recordedCsrIds;
     this.leading = leading;
     this.clock = clock;
     this.worker =
@@ -145,10 +159,15 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
             settings.operatorNamespace(),
             settings.stsEndpoint(),
             settings.oidcTokenFile(),
+            name -> {
+              Secret known =
+                  secrets == null
+                      ? null
+                      : secrets.getStore().getByKey(settings.operatorNamespace() + "/" + name);
+              return known == null ? null : known.getMetadata().getResourceVersion();
+            },
             name ->
-                secrets == null
-                    ? null
-                    : secrets.getStore().getByKey(settings.operatorNamespace() + "/" + name));
+                client.secrets().inNamespace(settings.operatorNamespace()).withName(name).get());
   }
 
   /** The operator's default account: its own credentials, with today's settings. */
@@ -168,13 +187,19 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
    */
   public CasAccounts start() {
     accounts = client.resources(AliyunCasAccount.class).inform(handler(this::accountEvent), 0);
-    // Credentials are read from the operator's own namespace only (a Role there).
-    secrets =
-        client
-            .secrets()
-            .inNamespace(settings.operatorNamespace())
-            .inform(handler(this::secretEvent), 0);
+    // Credentials are read from the operator's own namespace only (a Role there). The watch keeps
+    // no Secret data, only versions: credentials are read with a GET when they change.
+    secrets = client.secrets().inNamespace(settings.operatorNamespace()).runnableInformer(0);
+    secrets.itemStore(LeanItemStore.secretsMetadataOnly());
+    secrets.addEventHandler(handler(this::secretEvent));
+    secrets.run();
     namespaces = client.namespaces().inform(handler(this::namespaceEvent), 0);
+    if (defaultAccount != null && guard(null).built("default")) {
+      worker.execute(
+          () ->
+              guard(null)
+                  .check(defaultAccount.calls(), recordedCsrIds.apply(null), clock.instant()));
+    }
     worker.scheduleWithFixedDelay(
         this::maintainSafely,
         STATUS_PERIOD.toMillis(),
@@ -257,6 +282,10 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     }
     Entry after = build(account, from);
     entries.put(name, after);
+    if (after.ready() && guard(name).built(from)) {
+      // A new handle (endpoint, credentials, a rotated key): does it still see what is recorded?
+      guard(name).check(after.account().calls(), recordedCsrIds.apply(name), clock.instant());
+    }
     if (before == null
         || before.ready() != after.ready()
         || !Objects.equals(before.problem(), after.problem())
@@ -333,7 +362,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
         holds
             ? Optional.of(
                 account(status.getAccount())
-                    .map(CasAccount::access)
+                    .map(a -> guarded(status.getAccount(), a.access()))
                     .orElseGet(() -> gone(status.getAccount())))
             : Optional.empty();
     String desired = r.getSpec() == null ? null : r.getSpec().accountName();
@@ -363,7 +392,8 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
           holding);
     }
     if (desired == null) {
-      return new Routes(Optional.of(defaultAccount.access()), Optional.empty(), holding);
+      return new Routes(
+          Optional.of(guarded(null, defaultAccount.access())), Optional.empty(), holding);
     }
     Optional<AliyunCasAccount> object = accountObject(desired);
     Entry entry = entries.get(desired);
@@ -418,7 +448,8 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
               Duration.ofSeconds(30)),
           holding);
     }
-    return new Routes(Optional.of(entry.account().access()), Optional.empty(), holding);
+    return new Routes(
+        Optional.of(guarded(desired, entry.account().access())), Optional.empty(), holding);
   }
 
   private Map<String, String> labels(String namespace) {
@@ -430,6 +461,54 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
 
   private static String describe(String account) {
     return account == null ? "the operator's default account" : "AliyunCasAccount " + account;
+  }
+
+  /** The account's clients, with what its migration guard says about uploading again. */
+  private Access guarded(String account, Access access) {
+    return new Access(
+        access.account(),
+        access.cas(),
+        access.uploads(),
+        access.gate(),
+        guard(account).reuploadBlock());
+  }
+
+  private MigrationGuard guard(String account) {
+    return guards.computeIfAbsent(
+        account == null ? "" : account,
+        key ->
+            new MigrationGuard(
+                describe(account),
+                account == null
+                    ? "kubectl -n "
+                        + settings.operatorNamespace()
+                        + " annotate --overwrite secret "
+                        + settings.markKeySecret()
+                        + " "
+                        + MigrationGuard.CONFIRM_ANNOTATION
+                        + "=%s"
+                    : "kubectl annotate --overwrite aliyuncasaccount "
+                        + account
+                        + " "
+                        + MigrationGuard.CONFIRM_ANNOTATION
+                        + "=%s"));
+  }
+
+  /**
+   * An observation pass over {@code account} (null: the default) found {@code missing} of its
+   * {@code recorded} CSRs not listed: many at once raise the migration alarm.
+   */
+  public void missingInPass(String account, int missing, int recorded) {
+    int all = Math.max(recorded, recordedCsrIds.apply(account).size());
+    if (guard(account).missingInPass(missing, all, clock.instant())) {
+      log.warn(
+          "{}: {} of {} recorded CSRs missing in one observation pass; nothing is uploaded again"
+              + " until an administrator confirms",
+          describe(account),
+          missing,
+          recorded);
+      listener.accountChanged(account);
+    }
   }
 
   /** The calls of a resource whose account is gone: each one fails, and deletion says why. */
@@ -468,6 +547,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   private void maintainSafely() {
     try {
       Instant now = clock.instant();
+      confirmDefaultMigration();
       for (AliyunCasAccount account : accountList()) {
         String name = account.getMetadata().getName();
         Entry entry = entries.get(name);
@@ -487,8 +567,46 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     }
   }
 
+  /**
+   * The default account has no object of its own: its migration alarm is confirmed on the mark key
+   * Secret of the operator's namespace, read only while the alarm is up.
+   */
+  private void confirmDefaultMigration() {
+    MigrationGuard guard = guards.get("");
+    if (guard == null || guard.state() != MigrationGuard.State.SUSPECTED) {
+      return;
+    }
+    try {
+      Secret keySecret =
+          client
+              .secrets()
+              .inNamespace(settings.operatorNamespace())
+              .withName(settings.markKeySecret())
+              .get();
+      String value =
+          keySecret == null || keySecret.getMetadata().getAnnotations() == null
+              ? null
+              : keySecret.getMetadata().getAnnotations().get(MigrationGuard.CONFIRM_ANNOTATION);
+      if (guard.confirm(value)) {
+        log.info("the default account's migration alarm was confirmed; missing CSRs go up again");
+        listener.accountChanged(null);
+      }
+    } catch (KubernetesClientException e) {
+      log.debug("the mark key Secret could not be read (HTTP {})", e.getCode());
+    }
+  }
+
   private void maintain(AliyunCasAccount account, Entry entry) {
     String name = account.getMetadata().getName();
+    MigrationGuard guard = guard(name);
+    String confirmation =
+        account.getMetadata().getAnnotations() == null
+            ? null
+            : account.getMetadata().getAnnotations().get(MigrationGuard.CONFIRM_ANNOTATION);
+    if (guard.confirm(confirmation)) {
+      log.info("AliyunCasAccount {}: migration alarm confirmed; missing CSRs go up again", name);
+      listener.accountChanged(name);
+    }
     int held = holders.applyAsInt(name);
     var resource = client.resources(AliyunCasAccount.class).withName(name);
     try {
@@ -548,12 +666,16 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     double rate = entry == null || entry.account() == null ? 0 : entry.account().callRate();
     status.setCallRate(Math.round(rate * 100) / 100.0);
     status.setLastProbeAt(entry == null ? null : StatusBuilder.rfc3339(entry.probedAt()));
-    boolean ready = entry != null && entry.ready();
-    String reason = entry == null ? "Building" : entry.reason();
+    Optional<String> alarm = guard(account.getMetadata().getName()).reuploadBlock();
+    boolean ready = entry != null && entry.ready() && alarm.isEmpty();
+    String reason =
+        entry == null ? "Building" : alarm.isPresent() ? MIGRATION_SUSPECTED : entry.reason();
     String message =
         entry == null
             ? "Resolving the credentials"
-            : (entry.ready() ? "The credentials resolve and ListCsr answers" : entry.problem());
+            : alarm.isPresent()
+                ? alarm.get()
+                : (entry.ready() ? "The credentials resolve and ListCsr answers" : entry.problem());
     if (account.isMarkedForDeletion()) {
       message =
           "Being deleted: waiting for the "
@@ -575,6 +697,21 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
             message,
             account.getMetadata().getGeneration(),
             since));
+    // kstatus: Stalled while a person must confirm the migration alarm.
+    String stalledSince =
+        Optional.ofNullable(account.getStatus())
+            .flatMap(s -> s.condition("Stalled"))
+            .filter(c -> Objects.equals(c.getStatus(), alarm.isPresent() ? "True" : "False"))
+            .map(CsrCondition::getLastTransitionTime)
+            .orElse(StatusBuilder.rfc3339(clock.instant()));
+    conditions.add(
+        new CsrCondition(
+            "Stalled",
+            alarm.isPresent() ? "True" : "False",
+            alarm.isPresent() ? MIGRATION_SUSPECTED : "NotStalled",
+            alarm.orElse("Not stalled"),
+            account.getMetadata().getGeneration(),
+            stalledSince));
     status.setConditions(conditions);
     return status;
   }

@@ -34,11 +34,17 @@ public final class AlibabaCasClient implements CasClient {
   private final Client client;
   private final CasSettings settings;
   private final OneAttemptHttpClient http;
+  private final com.aliyun.credentials.Client credentials;
 
-  private AlibabaCasClient(Client client, CasSettings settings, OneAttemptHttpClient http) {
+  private AlibabaCasClient(
+      Client client,
+      CasSettings settings,
+      OneAttemptHttpClient http,
+      com.aliyun.credentials.Client credentials) {
     this.client = client;
     this.settings = settings;
     this.http = http;
+    this.credentials = credentials;
   }
 
   /**
@@ -69,7 +75,7 @@ public final class AlibabaCasClient implements CasClient {
               settings.connectTimeout(),
               settings.readTimeout());
       http.install();
-      return new AlibabaCasClient(new Client(config), settings, http);
+      return new AlibabaCasClient(new Client(config), settings, http, credentials);
     } catch (Exception e) {
       throw new CasException(
           Kind.TERMINAL, "Configure", "InvalidConfig", null, firstLine(e.getMessage()));
@@ -94,6 +100,20 @@ public final class AlibabaCasClient implements CasClient {
         "NoCredentials",
         null,
         "no usable Alibaba Cloud credentials: " + firstLine(e.getMessage()));
+  }
+
+  /**
+   * credentials-java refreshes an STS session inside getCredential() when it is close to expiry (an
+   * AssumeRole or AssumeRoleWithOIDC call of up to 15 s); asking now does that here, outside the
+   * upload lease.
+   */
+  @Override
+  public void refreshCredentials() throws CasException {
+    try {
+      credentials.getCredential();
+    } catch (RuntimeException e) {
+      throw noCredentials(e);
+    }
   }
 
   @Override

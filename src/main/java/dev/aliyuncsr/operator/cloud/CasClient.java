@@ -9,6 +9,13 @@ import java.util.Optional;
  */
 public interface CasClient {
 
+  /**
+   * Brings the credentials up to date now (an STS session due for refresh is refreshed here), so
+   * that the next call does not refresh them inside itself: before an upload lease is taken, the
+   * lease must cover the call only. Nothing is sent to CAS.
+   */
+  default void refreshCredentials() throws CasException {}
+
   /** UploadCsr. Not idempotent: every successful call creates a new CSR in CAS. */
   UploadResult uploadCsr(String name, String csrPem, Optional<String> privateKeyPem)
       throws CasException;

@@ -21,11 +21,20 @@ public record CasSettings(
   public static final Duration LEASE_MARGIN = Duration.ofSeconds(15);
 
   /**
-   * The longest an UploadCsr can be in flight: one connection attempt and one read. OkHttp's
-   * transparent re-send is off (AlibabaCasClient), so there is no second attempt inside a call.
+   * The longest a credentials refresh inside a call can take: credentials-java 1.0.3 calls STS
+   * (AssumeRole, AssumeRoleWithOIDC) with a 10 s connect and a 5 s read timeout. The credentials
+   * are refreshed before an upload lease is taken; this counts a refresh that comes due inside the
+   * call anyway.
+   */
+  public static final Duration CREDENTIAL_REFRESH = Duration.ofSeconds(15);
+
+  /**
+   * The longest an UploadCsr can be in flight: a credentials refresh, one connection attempt and
+   * one read. OkHttp's transparent re-send is off (AlibabaCasClient), so there is no second attempt
+   * inside a call.
    */
   public Duration maxCallTime() {
-    return connectTimeout.plus(readTimeout);
+    return CREDENTIAL_REFRESH.plus(connectTimeout).plus(readTimeout);
   }
 
   /** How long an upload lease lasts: the longest call plus {@link #LEASE_MARGIN}. */

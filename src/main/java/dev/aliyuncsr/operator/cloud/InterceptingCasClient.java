@@ -23,6 +23,11 @@ public abstract class InterceptingCasClient implements CasClient {
   protected abstract <T> T around(String action, Call<T> call) throws CasException;
 
   @Override
+  public void refreshCredentials() throws CasException {
+    delegate.refreshCredentials();
+  }
+
+  @Override
   public final UploadResult uploadCsr(String name, String csrPem, Optional<String> privateKeyPem)
       throws CasException {
     return around("UploadCsr", () -> delegate.uploadCsr(name, csrPem, privateKeyPem));

@@ -107,7 +107,24 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   /** How many resources hold a CSR (or an upload of unknown result) in the named account. */
   public int holders(String account) {
     var c = cache;
-    return c == null ? 0 : c.byIndex(ACCOUNT_INDEX, "held:" + account).size();
+    return c == null ? 0 : c.byIndex(ACCOUNT_INDEX, heldKey(account)).size();
+  }
+
+  /** The CsrIds resources record as their current CSR in the named account (null: the default). */
+  public List<Long> recordedCsrIds(String account) {
+    var c = cache;
+    if (c == null) {
+      return List.of();
+    }
+    return c.byIndex(ACCOUNT_INDEX, heldKey(account)).stream()
+        .map(r -> r.getStatus().getCsrId())
+        .filter(Objects::nonNull)
+        .sorted()
+        .collect(Collectors.toList());
+  }
+
+  private static String heldKey(String account) {
+    return "held:" + (account == null ? "" : account);
   }
 
   /** An account appeared, changed or went: every resource that names it or is held in it looks. */
@@ -117,7 +134,7 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
       return;
     }
     Set<ResourceID> ids = new java.util.HashSet<>();
-    for (String key : new String[] {"held:" + account, "ref:" + account}) {
+    for (String key : new String[] {heldKey(account), "ref:" + account}) {
       c.byIndex(ACCOUNT_INDEX, key).forEach(r -> ids.add(ResourceID.fromResource(r)));
     }
     ids.forEach(confirmations::propagateEvent);
@@ -248,8 +265,8 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
       keys.add("ref:" + resource.getSpec().accountName());
     }
     var status = resource.getStatus();
-    if (StatusBuilder.holdsRecord(status) && status.getAccount() != null) {
-      keys.add("held:" + status.getAccount());
+    if (StatusBuilder.holdsRecord(status)) {
+      keys.add(heldKey(status.getAccount()));
     }
     return keys;
   }

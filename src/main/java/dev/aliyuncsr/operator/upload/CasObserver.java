@@ -70,6 +70,13 @@ public final class CasObserver implements AutoCloseable {
      * empty when the account does not work now (its resources wait for the next pass).
      */
     Optional<CasClient> observeClient(String account);
+
+    /**
+     * A finished pass over {@code account} (null: the default) did not list {@code missing} of the
+     * {@code recorded} CSRs resources record there: many at once may mean the account's handle
+     * reaches another Alibaba Cloud account.
+     */
+    default void missingInPass(String account, int missing, int recorded) {}
   }
 
   /** The metrics the observer feeds. */
@@ -212,6 +219,7 @@ public final class CasObserver implements AutoCloseable {
       List<AliyunCsr> confirmed,
       List<AliyunCsr> suspects) {
     int calls = 0;
+    int recorded = wanted.size();
     try {
       for (long page = 1; !wanted.isEmpty(); page++) {
         metrics.observationCall("ListCsr");
@@ -238,7 +246,9 @@ public final class CasObserver implements AutoCloseable {
           calls,
           e.getMessage());
       wanted.clear();
+      return calls;
     }
+    host.missingInPass(account, wanted.size(), recorded);
     suspects.addAll(wanted.values());
     return calls;
   }

@@ -435,6 +435,13 @@ final class UploadExecutor {
       }
       cycle.permit = ((CallBudget.Granted) admission).slot();
     }
+    // An STS session due for refresh is refreshed now, not inside the call the lease covers.
+    try {
+      a.via().uploads().refreshCredentials();
+    } catch (CasException e) {
+      cycle.releasePermit();
+      return Step.end(settle(r, failure(r, e, cycle), false, cycle, listener));
+    }
     Instant now = clock.instant();
     UploadLease lease =
         new UploadLease(
