@@ -63,6 +63,8 @@ public final class CasEmulator implements AutoCloseable {
   private final CallCounters counters = new CallCounters();
   private final CsrStore store = new CsrStore();
   private final CsrActions actions;
+  private final InstanceLifecycle lifecycle;
+  private final InstanceActions instanceActions;
   private final AccessKeyRegistry accessKeys = new AccessKeyRegistry();
   private final List<Runnable> configuredLimits;
   private final StsDirectory sts;
@@ -78,6 +80,8 @@ public final class CasEmulator implements AutoCloseable {
         builder.rateLimits.stream().map(limit -> (Runnable) () -> limit.accept(faults)).toList();
     configuredLimits.forEach(Runnable::run);
     this.actions = new CsrActions(store, clock);
+    this.lifecycle = new InstanceLifecycle(clock);
+    this.instanceActions = new InstanceActions(lifecycle, clock);
     NonceLedger nonces = new NonceLedger(clock, NONCE_CAPACITY);
     this.sts = builder.sts;
     CasGateway gateway =
@@ -85,15 +89,19 @@ public final class CasEmulator implements AutoCloseable {
             new RequestAuthenticator(accessKeys, nonces, clock),
             faults,
             actions,
+            instanceActions,
             new StsActions(sts, accessKeys, clock),
             counters,
             this::endpoint);
-    this.server = new LoopbackHttpServer(builder.port, gateway::handle);
+    ControlEndpoints controls = new ControlEndpoints(this);
+    java.util.function.Function<RawHttpRequest, HttpAnswer> handler =
+        request -> controls.handles(request) ? controls.handle(request) : gateway.handle(request);
+    this.server = new LoopbackHttpServer(builder.port, handler);
     if (builder.httpsPort >= 0) {
       this.tls = new EmulatorTls();
       this.httpsServer =
           new LoopbackHttpServer(
-              builder.httpsPort, gateway::handle, tls.serverContext().getServerSocketFactory());
+              builder.httpsPort, handler, tls.serverContext().getServerSocketFactory());
     } else {
       this.tls = null;
       this.httpsServer = null;
@@ -486,15 +494,133 @@ public final class CasEmulator implements AutoCloseable {
     return store.updatePrivateKey(csrId, null);
   }
 
+  // ---- Certificate instances (CAS V2.0): what a person does in the console, and the CA. ----
+
+  /** Buys a new, empty DV instance in the account: one exact name, no wildcard. */
+  public String buyInstance(String accountId) {
+    return buyInstance(accountId, InstanceOptions.defaults());
+  }
+
   /**
-   * Forgets CSRs, counters and faults (runtime rate limits included). AccessKeys, the builder's
-   * rate limits, the clock, remembered nonces and the CsrId sequence stay: a CsrId from before the
-   * reset never names a new CSR.
+   * Buys an instance in the account, as far along as the options say (e.g. already {@code pending}
+   * with someone else's CSR). Returns its InstanceId. Throws {@link IllegalArgumentException} for
+   * an application UpdateInstance would refuse, or an id that is taken.
+   */
+  public String buyInstance(String accountId, InstanceOptions options) {
+    Objects.requireNonNull(accountId);
+    return lifecycle.buy(accountId, options, instanceActions.purchasedApplication(options));
+  }
+
+  /**
+   * The CA finds the domains of a {@code pending} instance validated and issues at once: the
+   * instance becomes {@code normal} with a certificate. Throws {@link
+   * java.util.NoSuchElementException} for an unknown instance and {@link IllegalStateException}
+   * unless it is {@code pending} with validation open.
+   */
+  public void completeValidation(String instanceId) {
+    completeValidation(instanceId, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #completeValidation(String)}, but the CA reviews for {@code reviewDelay} (on the
+   * emulator's clock) before it issues; meanwhile the instance is {@code pending} with an empty
+   * DomainValidationList.
+   */
+  public void completeValidation(String instanceId, Duration reviewDelay) {
+    if (reviewDelay.isNegative()) {
+      throw new IllegalArgumentException("reviewDelay must not be negative");
+    }
+    lifecycle.completeValidation(instanceId, reviewDelay);
+  }
+
+  /**
+   * Every {@code pending} instance is validated {@code delay} after its ApplyCertificate and issued
+   * at once, including instances pending already; null switches it off (the default).
+   */
+  public void autoCompleteValidationAfter(Duration delay) {
+    if (delay != null && delay.isNegative()) {
+      throw new IllegalArgumentException("delay must not be negative");
+    }
+    lifecycle.autoCompleteValidationAfter(delay);
+  }
+
+  /**
+   * Validation (or review) of a {@code pending} instance fails: it goes back to {@code inactive}
+   * with PendingResult = the message, its application data kept.
+   */
+  public void failValidation(String instanceId, String message) {
+    if (message == null || message.isBlank()) {
+      throw new IllegalArgumentException("a failure has a message");
+    }
+    lifecycle.failValidation(instanceId, message);
+  }
+
+  /**
+   * The instance's next certificate is issued for a fresh key instead of its CSR's (a
+   * CertificateMismatch for the operator).
+   */
+  public void issueWithWrongKey(String instanceId) {
+    lifecycle.issueWithWrongKey(instanceId);
+  }
+
+  /** What GetUserCertificateDetail's {@code Cert} holds from now on. */
+  public void setChainMode(ChainMode mode) {
+    lifecycle.chainMode(mode);
+  }
+
+  /** An instance of any account, its time-driven steps taken. */
+  public Optional<CertificateInstance> instance(String instanceId) {
+    return lifecycle.find(instanceId);
+  }
+
+  /** Every account's instances, in the order they were bought. */
+  public List<CertificateInstance> instances() {
+    return lifecycle.all();
+  }
+
+  /** An issued certificate by CertificateId, of any account. */
+  public Optional<IssuedCertificate> certificate(long certificateId) {
+    return lifecycle.certificate(certificateId);
+  }
+
+  /** The test CA's root, made when the emulator was built; trust it to verify a chain. */
+  public java.security.cert.X509Certificate caRoot() {
+    return lifecycle.ca().root();
+  }
+
+  /** The test CA's intermediate, the issuer of every leaf. */
+  public java.security.cert.X509Certificate caIntermediate() {
+    return lifecycle.ca().intermediate();
+  }
+
+  /**
+   * Calls of the action that named the instance (its InstanceId, or a CertId of its), any outcome.
+   */
+  public int instanceCalls(String instanceId, String action) {
+    return counters.ofInstance(instanceId).calls(action);
+  }
+
+  /** Calls of the action that named the instance, with this outcome. */
+  public int instanceCalls(String instanceId, String action, String outcome) {
+    return counters.ofInstance(instanceId).calls(action, outcome);
+  }
+
+  /** The instance's action → outcome → count, sorted; a snapshot. */
+  public Map<String, Map<String, Integer>> instanceCallStats(String instanceId) {
+    return counters.ofInstance(instanceId).snapshot();
+  }
+
+  /**
+   * Forgets CSRs, instances and their certificates, counters and faults (runtime rate limits,
+   * automatic validation and the chain mode included). AccessKeys, the builder's rate limits, the
+   * clock, the test CA, remembered nonces and the CsrId, InstanceId and CertificateId sequences
+   * stay: an id from before the reset never names something new.
    */
   public void reset() {
     faults.clear();
     configuredLimits.forEach(Runnable::run);
     store.clear();
+    lifecycle.reset();
     counters.clear();
   }
 
