@@ -9,10 +9,23 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A local stand-in for Alibaba Cloud CAS (API 2020-04-07, the five CSR operations) that the real
- * {@code com.aliyun.cas20200407.Client} talks to unchanged: {@code endpoint=127.0.0.1:PORT}, {@code
+ * A local stand-in for Alibaba Cloud CAS (API 2020-04-07: the five CSR operations, and the V2.0
+ * certificate-instance actions of cas-instance-api.md) that the real {@code
+ * com.aliyun.cas20200407.Client} talks to unchanged: {@code endpoint=127.0.0.1:PORT}, {@code
  * protocol=HTTP}. It verifies ACS3-HMAC-SHA256 signatures, dates and nonces like the gateway, keeps
- * CSRs in memory, and has runtime fault switches for tests. Thread-safe.
+ * CSRs and instances in memory, and has runtime fault switches for tests. Thread-safe.
+ *
+ * <p><b>Certificate instances.</b> UpdateInstance, ApplyCertificate, GetInstanceDetail,
+ * ListInstances and CancelPendingCertificate (called with tea-openapi's generic {@code callApi})
+ * and GetUserCertificateDetail work on instances a test buys ({@link #buyInstance(String,
+ * InstanceOptions)}); the state machine, validation records and error codes are {@link
+ * InstanceActions}' and {@link InstanceLifecycle}'s. A test CA made when the emulator is built (a
+ * root and an intermediate, {@link #caRoot()}) issues the certificate once a test completes
+ * validation ({@link #completeValidation(String, Duration)}, or {@link
+ * #autoCompleteValidationAfter(Duration)}); {@link #failValidation}, {@link #issueWithWrongKey} and
+ * {@link #setChainMode} provoke the operator's failure paths. Every fault switch applies to these
+ * actions by name, like to any other. The same controls are served over HTTP under {@code
+ * /_emulator/} for a test in another process (listed in {@link CasEmulatorMain}).
  *
  * <p><b>Counting.</b> Every HTTP request that parses is counted once, under its action (the {@code
  * x-acs-action} header, else the query {@code Action}, else {@value #NO_ACTION}) and one outcome:
@@ -20,13 +33,15 @@ import java.util.Optional;
  * or {@value #LOST_RESPONSE} when it was processed and its connection then dropped. A request is
  * counted before its answer is written, so after an SDK call returns the counters already include
  * it. An answer the client stopped waiting for (read timeout) still counts by the answer the
- * emulator produced.
+ * emulator produced. A call naming a certificate instance (its InstanceId, or a CertId of its) is
+ * counted for that instance too ({@link #instanceCalls}).
  *
  * <p><b>Accounts.</b> Every AccessKey belongs to an account (a main-account id, the "ParentUid" CAS
  * counts quotas by). Keys registered without one belong to {@value #DEFAULT_ACCOUNT}. An account
- * sees only its own CSRs: another account's CsrId is answered like an unknown one. CsrIds are
- * unique across accounts. Rate limits count per account and API; calls are also counted per account
- * (by the AccessKey a request names, when that key is known).
+ * sees only its own CSRs and instances: another account's CsrId is answered like an unknown one,
+ * another account's instance or certificate {@code NotFound}. CsrIds, InstanceIds and
+ * CertificateIds are unique across accounts. Rate limits count per account and API; calls are also
+ * counted per account (by the AccessKey a request names, when that key is known).
  *
  * <p><b>STS.</b> The same server answers STS 2015-04-01 {@code AssumeRole} and {@code
  * AssumeRoleWithOIDC} (see {@link StsActions} for what is checked and what is UNCONFIRMED) for the
