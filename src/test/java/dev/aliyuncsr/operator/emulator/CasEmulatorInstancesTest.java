@@ -478,7 +478,7 @@ class CasEmulatorInstancesTest {
 
   @Test
   void automaticValidationIssuesTheConfiguredTimeAfterApplyCertificate() throws Exception {
-    emulator.autoCompleteValidationAfter(Duration.ofMinutes(5));
+    emulator.autoCompleteValidationAfter(Duration.ofMinutes(4));
     String id = emulator.buyInstance(ACCOUNT);
     uploadApplication(id, ec, "ECC_256");
     call("ApplyCertificate", Map.of("InstanceId", id));
@@ -486,11 +486,21 @@ class CasEmulatorInstancesTest {
     Map<String, Object> pending = detail(id);
     assertThat(pending)
         .containsEntry("Status", "pending")
-        .containsEntry("AverageWaitingTime", "300");
+        .as("the polling hint follows the automatic delay")
+        .containsEntry("AverageWaitingTime", "240");
     assertThat(validations(pending)).hasSize(1);
 
-    emulator.setClock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(6)));
-    assertThat(detail(id)).containsEntry("Status", "normal");
+    emulator.setClock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(3)));
+    assertThat(detail(id)).containsEntry("Status", "pending");
+    emulator.setClock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(5)));
+    Map<String, Object> issued = detail(id);
+    assertThat(issued).containsEntry("Status", "normal");
+    assertThat((Long) issued.get("CertificateNotBefore"))
+        .as("issued when it came due, 4 minutes after the application")
+        .isEqualTo(
+            ((Long) pending.get("OrderStartTime") + Duration.ofMinutes(4).toMillis())
+                / 1000
+                * 1000);
   }
 
   @Test

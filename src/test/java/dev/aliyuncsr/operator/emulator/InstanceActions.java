@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.emulator;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -10,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -46,9 +48,9 @@ final class InstanceActions {
       DateTimeFormatter.ofPattern("yyyy-MM-dd", Locale.ROOT).withZone(ZoneOffset.UTC);
 
   private final InstanceLifecycle lifecycle;
-  private final java.time.Clock clock;
+  private final Clock clock;
 
-  InstanceActions(InstanceLifecycle lifecycle, java.time.Clock clock) {
+  InstanceActions(InstanceLifecycle lifecycle, Clock clock) {
     this.lifecycle = lifecycle;
     this.clock = clock;
   }
@@ -398,7 +400,7 @@ final class InstanceActions {
       QueryParameters query, String name, Set<String> allowed) {
     Optional<String> value = nonBlank(query, name);
     if (value.isPresent() && !allowed.contains(value.get())) {
-      throw CasError.invalidParameter(name, "must be one of " + new java.util.TreeSet<>(allowed));
+      throw CasError.invalidParameter(name, "must be one of " + new TreeSet<>(allowed));
     }
     return value;
   }

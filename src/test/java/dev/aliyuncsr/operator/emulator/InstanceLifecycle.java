@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -51,7 +52,7 @@ final class InstanceLifecycle {
   }
 
   synchronized List<CertificateInstance> list(String accountId) {
-    return store.all(accountId).stream().peek(this::settle).map(StoredInstance::snapshot).toList();
+    return snapshots(store.all(accountId));
   }
 
   /** UpdateInstance: only while {@code inactive}; replaces the data, clears PendingResult. */
@@ -151,7 +152,7 @@ final class InstanceLifecycle {
   }
 
   synchronized List<CertificateInstance> all() {
-    return store.all().stream().peek(this::settle).map(StoredInstance::snapshot).toList();
+    return snapshots(store.all());
   }
 
   synchronized Optional<IssuedCertificate> certificate(long certificateId) {
@@ -201,6 +202,15 @@ final class InstanceLifecycle {
     store.clear();
     autoValidation = null;
     chainMode = ChainMode.LEAF_AND_INTERMEDIATE;
+  }
+
+  private List<CertificateInstance> snapshots(List<StoredInstance> instances) {
+    List<CertificateInstance> snapshots = new ArrayList<>();
+    for (StoredInstance instance : instances) {
+      settle(instance);
+      snapshots.add(instance.snapshot());
+    }
+    return snapshots;
   }
 
   // ---- Transitions ----
