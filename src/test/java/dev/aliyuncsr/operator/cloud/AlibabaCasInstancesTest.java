@@ -16,6 +16,8 @@ import dev.aliyuncsr.operator.cloud.CasInstances.IssuedCertificate;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
 import dev.aliyuncsr.operator.emulator.InstanceOptions;
 import dev.aliyuncsr.operator.emulator.InstanceOptions.Stage;
+import dev.aliyuncsr.operator.observability.MeteredCasInstances;
+import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
 import java.io.ByteArrayInputStream;
@@ -594,6 +596,45 @@ class AlibabaCasInstancesTest {
     assertThat(e.kind()).isEqualTo(Kind.TERMINAL);
     assertThat(e.getMessage())
         .isEqualTo("UpdateInstance failed with InvalidParameter.Csr (HTTP 400), request id R-1");
+  }
+
+  // ---- Metrics ----
+
+  @Test
+  void meteredCallsAreCountedPerActionWithOkOrTheCasCode() throws CasException {
+    OperatorMetrics metrics = new OperatorMetrics();
+    CasInstances metered = new MeteredCasInstances(cas, metrics, "team-a");
+    String id = filledIn();
+    String theirs = emulator.buyInstance(OTHER_ACCOUNT);
+    emulator.failNext("GetInstanceDetail", 1, 400, "Throttling.User");
+
+    failure(() -> metered.getInstanceDetail(id));
+    metered.getInstanceDetail(id);
+    metered.applyCertificate(id);
+    failure(() -> metered.applyCertificate(theirs));
+
+    assertThat(count(metrics, "GetInstanceDetail", "OK")).isEqualTo(1);
+    assertThat(count(metrics, "GetInstanceDetail", "Throttling.User")).isEqualTo(1);
+    assertThat(count(metrics, "ApplyCertificate", "OK")).isEqualTo(1);
+    assertThat(count(metrics, "ApplyCertificate", "NotFound")).isEqualTo(1);
+    assertThat(
+            metrics
+                .registry()
+                .find("aliyuncsr_cas_throttled")
+                .tags("account", "team-a", "action", "GetInstanceDetail")
+                .counter()
+                .count())
+        .isEqualTo(1.0);
+  }
+
+  private static long count(OperatorMetrics metrics, String action, String outcome) {
+    var timer =
+        metrics
+            .registry()
+            .find("aliyuncsr_cas_calls")
+            .tags("account", "team-a", "action", action, "outcome", outcome)
+            .timer();
+    return timer == null ? 0 : timer.count();
   }
 
   // ---- Helpers ----
