@@ -4,6 +4,8 @@ import com.aliyun.cas20200407.Client;
 import com.aliyun.cas20200407.models.DeleteCsrRequest;
 import com.aliyun.cas20200407.models.GetCsrDetailRequest;
 import com.aliyun.cas20200407.models.GetCsrDetailResponseBody;
+import com.aliyun.cas20200407.models.GetUserCertificateDetailRequest;
+import com.aliyun.cas20200407.models.GetUserCertificateDetailResponseBody;
 import com.aliyun.cas20200407.models.ListCsrRequest;
 import com.aliyun.cas20200407.models.ListCsrResponseBody;
 import com.aliyun.cas20200407.models.UpdateCsrRequest;
@@ -12,6 +14,8 @@ import com.aliyun.cas20200407.models.UploadCsrResponseBody;
 import com.aliyun.tea.TeaException;
 import com.aliyun.tea.TeaUnretryableException;
 import com.aliyun.teaopenapi.models.Config;
+import com.aliyun.teaopenapi.models.OpenApiRequest;
+import com.aliyun.teaopenapi.models.Params;
 import com.aliyun.teautil.models.RuntimeOptions;
 import dev.aliyuncsr.operator.cloud.CasException.Kind;
 import java.io.InterruptedIOException;
@@ -19,17 +23,22 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The only class that speaks to the Alibaba SDK. It turns every SDK answer and exception into the
- * project's types, and keeps request URLs out of messages: with SDK 2.0.1 every parameter,
- * including the private key, travels in the query string.
+ * The only class that speaks to the Alibaba SDK: the CSR actions ({@link CasClient}) and the V2.0
+ * certificate-instance actions ({@link CasInstances}) on one SDK client. It turns every SDK answer
+ * and exception into the project's types, and keeps request URLs out of messages: with SDK 2.0.1
+ * every parameter, including the private key and the CSR, travels in the query string.
  */
-public final class AlibabaCasClient implements CasClient {
+public final class AlibabaCasClient implements CasClient, CasInstances {
   private static final long LIST_PAGE_SIZE = 50;
   private static final int LIST_MAX_PAGES = 200;
+  private static final String API_VERSION = "2020-04-07";
 
   private final Client client;
   private final CasSettings settings;
@@ -122,7 +131,10 @@ public final class AlibabaCasClient implements CasClient {
     UploadCsrRequest request = new UploadCsrRequest().setName(name).setCsr(csrPem);
     privateKeyPem.ifPresent(request::setKey);
     UploadCsrResponseBody body =
-        call("UploadCsr", true, () -> client.uploadCsrWithOptions(request, runtime()).getBody());
+        call(
+            "UploadCsr",
+            CallEffect.CREATES,
+            () -> client.uploadCsrWithOptions(request, runtime()).getBody());
     if (body == null || body.getCsrId() == null) {
       // The service answered 2xx but without an id: the CSR may exist, so look it up.
       throw new CasException(
@@ -159,7 +171,10 @@ public final class AlibabaCasClient implements CasClient {
       request.setKeyWord(keyWord);
     }
     ListCsrResponseBody body =
-        call("ListCsr", false, () -> client.listCsrWithOptions(request, runtime()).getBody());
+        call(
+            "ListCsr",
+            CallEffect.REPEATABLE,
+            () -> client.listCsrWithOptions(request, runtime()).getBody());
     List<ListCsrResponseBody.ListCsrResponseBodyCsrList> items =
         body == null || body.getCsrList() == null ? List.of() : body.getCsrList();
     List<CsrSummary> summaries = new ArrayList<>();
@@ -183,10 +198,10 @@ public final class AlibabaCasClient implements CasClient {
     GetCsrDetailResponseBody body =
         call(
             "GetCsrDetail",
-            false,
+            CallEffect.REPEATABLE,
             () -> client.getCsrDetailWithOptions(request, runtime()).getBody());
     if (body == null) {
-      throw emptyResponse("GetCsrDetail");
+      throw CasErrors.notACasAnswer("GetCsrDetail", CallEffect.REPEATABLE, null);
     }
     boolean hasKey = body.getPrivateKey() != null && !body.getPrivateKey().isBlank();
     return new CsrDetail(csrId, body.getCsr(), hasKey, body.getRequestId());
@@ -196,9 +211,12 @@ public final class AlibabaCasClient implements CasClient {
   public String updateCsr(long csrId, String privateKeyPem) throws CasException {
     UpdateCsrRequest request = new UpdateCsrRequest().setCsrId(csrId).setKey(privateKeyPem);
     var body =
-        call("UpdateCsr", false, () -> client.updateCsrWithOptions(request, runtime()).getBody());
+        call(
+            "UpdateCsr",
+            CallEffect.REPEATABLE,
+            () -> client.updateCsrWithOptions(request, runtime()).getBody());
     if (body == null) {
-      throw emptyResponse("UpdateCsr");
+      throw CasErrors.notACasAnswer("UpdateCsr", CallEffect.REPEATABLE, null);
     }
     return body.getRequestId();
   }
@@ -207,20 +225,118 @@ public final class AlibabaCasClient implements CasClient {
   public String deleteCsr(long csrId) throws CasException {
     DeleteCsrRequest request = new DeleteCsrRequest().setCsrId(csrId);
     var body =
-        call("DeleteCsr", false, () -> client.deleteCsrWithOptions(request, runtime()).getBody());
+        call(
+            "DeleteCsr",
+            CallEffect.REPEATABLE,
+            () -> client.deleteCsrWithOptions(request, runtime()).getBody());
     if (body == null) {
-      throw emptyResponse("DeleteCsr");
+      throw CasErrors.notACasAnswer("DeleteCsr", CallEffect.REPEATABLE, null);
     }
     return body.getRequestId();
   }
 
+  // ---- Certificate instances (CAS V2.0): cas-instance-api.md ----
+
+  @Override
+  public InstanceDetail getInstanceDetail(String instanceId) throws CasException {
+    Objects.requireNonNull(instanceId, "instanceId");
+    Map<?, ?> body =
+        callUntyped("GetInstanceDetail", CallEffect.REPEATABLE, Map.of("InstanceId", instanceId));
+    return InstanceDetailAnswer.read(body, instanceId);
+  }
+
+  @Override
+  public String updateInstance(
+      String instanceId,
+      String csrPem,
+      List<String> domains,
+      String keyAlgorithm,
+      String validationMethod)
+      throws CasException {
+    Map<String, Object> parameters = new LinkedHashMap<>();
+    parameters.put("InstanceId", Objects.requireNonNull(instanceId, "instanceId"));
+    parameters.put("GenerateCsrMethod", "upload");
+    parameters.put("Csr", Objects.requireNonNull(csrPem, "csrPem"));
+    if (!domains.isEmpty()) {
+      parameters.put("Domain", String.join(",", domains));
+    }
+    if (keyAlgorithm != null) {
+      parameters.put("KeyAlgorithm", keyAlgorithm);
+    }
+    if (validationMethod != null) {
+      parameters.put("ValidationMethod", validationMethod);
+    }
+    Map<?, ?> body = callUntyped("UpdateInstance", CallEffect.CHANGES_INSTANCE, parameters);
+    return InstanceDetailAnswer.text(body.get("RequestId"));
+  }
+
+  @Override
+  public String applyCertificate(String instanceId) throws CasException {
+    Objects.requireNonNull(instanceId, "instanceId");
+    Map<?, ?> body =
+        callUntyped(
+            "ApplyCertificate", CallEffect.CHANGES_INSTANCE, Map.of("InstanceId", instanceId));
+    return InstanceDetailAnswer.text(body.get("RequestId"));
+  }
+
+  @Override
+  public IssuedCertificate getUserCertificateDetail(long certId) throws CasException {
+    GetUserCertificateDetailRequest request =
+        new GetUserCertificateDetailRequest().setCertId(certId);
+    GetUserCertificateDetailResponseBody body =
+        call(
+            "GetUserCertificateDetail",
+            CallEffect.REPEATABLE,
+            () -> client.getUserCertificateDetailWithOptions(request, runtime()).getBody());
+    if (body == null) {
+      throw CasErrors.notACasAnswer("GetUserCertificateDetail", CallEffect.REPEATABLE, null);
+    }
+    // Only the fields below are read: never Key (or any other private-key field) of the answer.
+    return new IssuedCertificate(
+        body.getCert(),
+        body.getId() == null ? certId : body.getId(),
+        body.getInstanceId(),
+        body.getCommon(),
+        body.getSans(),
+        body.getSerialNo(),
+        body.getStartDate(),
+        body.getEndDate(),
+        body.getRequestId());
+  }
+
   /**
-   * A 2xx answer without a body is not a CAS response. Only used for calls that create nothing
-   * (UploadCsr has its own "maybe stored" answer), so asking again is safe.
+   * An action SDK 2.0.1 has no typed method for, called as its generated methods call theirs
+   * (contract §1): RPC, every parameter in the query, the JSON body as a map. The protocol here is
+   * the generated code's; the client's {@code Config.protocol} takes precedence over it.
    */
-  private static CasException emptyResponse(String action) {
-    return new CasException(
-        Kind.RETRYABLE, action, "EmptyResponse", null, action + " answered without a body");
+  private Map<?, ?> callUntyped(String action, CallEffect effect, Map<String, Object> parameters)
+      throws CasException {
+    Params params =
+        new Params()
+            .setAction(action)
+            .setVersion(API_VERSION)
+            .setProtocol("HTTPS")
+            .setPathname("/")
+            .setMethod("POST")
+            .setAuthType("AK")
+            .setStyle("RPC")
+            .setReqBodyType("formData")
+            .setBodyType("json");
+    Map<String, ?> result =
+        call(
+            action,
+            effect,
+            () ->
+                client.callApi(
+                    params,
+                    new OpenApiRequest().setQuery(com.aliyun.openapiutil.Client.query(parameters)),
+                    runtime()));
+    Object body = result == null ? null : result.get("body");
+    if (body instanceof Map<?, ?> map) {
+      return map;
+    }
+    throw CasErrors.notACasAnswer(
+        action, effect, body == null ? null : body.getClass().getSimpleName());
   }
 
   // The SDK's own retry stays off: it would resend a non-idempotent UploadCsr after a timeout.
@@ -236,8 +352,27 @@ public final class AlibabaCasClient implements CasClient {
     T run() throws Exception;
   }
 
-  private <T> T call(String action, boolean createsResource, SdkCall<T> sdkCall)
-      throws CasException {
+  /**
+   * What a call may have done in CAS when its answer is unknown, which decides what each of its
+   * failures means (see {@link CasErrors#kindOf(String, int, CallEffect)}).
+   */
+  public enum CallEffect {
+    /**
+     * Reads, or changes that are safe to send again (UpdateCsr, DeleteCsr): a server or transport
+     * failure is retried.
+     */
+    REPEATABLE,
+    /** Creates a CSR (UploadCsr): only a refusal by the gateway proves that nothing was stored. */
+    CREATES,
+    /**
+     * Changes a certificate instance (UpdateInstance, ApplyCertificate; the application is paid and
+     * has no client token): a refusal by the gateway, or the action's own refusal of this instance
+     * (NotFound, OperationDenied.*), proves that nothing changed.
+     */
+    CHANGES_INSTANCE
+  }
+
+  private <T> T call(String action, CallEffect effect, SdkCall<T> sdkCall) throws CasException {
     try {
       http.ensure();
     } catch (Exception e) {
@@ -255,7 +390,7 @@ public final class AlibabaCasClient implements CasClient {
     try {
       return sdkCall.run();
     } catch (Exception e) {
-      throw CasErrors.classify(action, createsResource, e);
+      throw CasErrors.classify(action, effect, e);
     }
   }
 
@@ -268,44 +403,53 @@ public final class AlibabaCasClient implements CasClient {
   }
 
   /**
-   * What an answer with this CAS error code and HTTP status means for the caller (see {@link
+   * What an answer with this CAS error code and HTTP status means after a CSR action (see {@link
    * CasErrors}); public so that the protocol's simulation sorts its faults exactly as this client
    * does.
    */
   public static Kind kindOf(String code, int httpStatus, boolean createsResource) {
-    return CasErrors.kindOf(code, httpStatus, createsResource);
+    return kindOf(code, httpStatus, createsResource ? CallEffect.CREATES : CallEffect.REPEATABLE);
+  }
+
+  /** What an answer with this CAS error code and HTTP status means after a call with the effect. */
+  public static Kind kindOf(String code, int httpStatus, CallEffect effect) {
+    return CasErrors.kindOf(code, httpStatus, effect);
   }
 
   /** Sorts SDK exceptions into {@link Kind}s. Package-private for tests. */
   static final class CasErrors {
     private CasErrors() {}
 
-    static CasException classify(String action, boolean createsResource, Exception e) {
+    static CasException classify(String action, CallEffect effect, Exception e) {
       if (e instanceof TeaException tea) {
-        return fromServiceError(action, createsResource, tea);
+        return fromServiceError(action, effect, tea);
       }
       if (e instanceof TeaUnretryableException) {
-        return fromTransportError(action, createsResource, e);
+        return fromTransportError(action, effect, e);
       }
       // A 2xx or 5xx answer that is not JSON (an HTML proxy page, say): its status is lost, so an
-      // upload may have happened.
-      if (isEmptyBody(e)) {
+      // upload or an application may have happened.
+      return notACasAnswer(action, effect, isEmptyBody(e) ? null : e.getClass().getSimpleName());
+    }
+
+    /**
+     * An answer that is not a CAS response: its status is lost or it says nothing, so the call may
+     * have been carried out.
+     *
+     * @param what what came instead, for the message; null for an empty body
+     */
+    static CasException notACasAnswer(String action, CallEffect effect, String what) {
+      Kind kind = effect == CallEffect.REPEATABLE ? Kind.RETRYABLE : Kind.AMBIGUOUS;
+      if (what == null) {
         return new CasException(
-            createsResource ? Kind.AMBIGUOUS : Kind.RETRYABLE,
-            action,
-            "EmptyResponse",
-            null,
-            action + " answered without a body");
+            kind, action, "EmptyResponse", null, action + " answered without a body");
       }
       return new CasException(
-          createsResource ? Kind.AMBIGUOUS : Kind.RETRYABLE,
+          kind,
           action,
           "UnreadableResponse",
           null,
-          action
-              + " answered something that is not a CAS response ("
-              + e.getClass().getSimpleName()
-              + ")");
+          action + " answered something that is not a CAS response (" + what + ")");
     }
 
     /**
@@ -320,12 +464,12 @@ public final class AlibabaCasClient implements CasClient {
     }
 
     private static CasException fromServiceError(
-        String action, boolean createsResource, TeaException tea) {
+        String action, CallEffect effect, TeaException tea) {
       String code =
           tea.getCode() == null || "null".equals(tea.getCode()) ? "Unknown" : tea.getCode();
       int status = tea.getStatusCode() == null ? 0 : tea.getStatusCode();
       String requestId = stringData(tea, "RequestId");
-      Kind kind = kindOf(code, status, createsResource);
+      Kind kind = kindOf(code, status, effect);
       String message =
           action
               + " failed with "
@@ -342,12 +486,16 @@ public final class AlibabaCasClient implements CasClient {
      * The kind of a service error. After a call that creates something (UploadCsr), only the codes
      * the gateway checks before the action runs prove that nothing was stored (see {@link
      * #checkedBeforeTheAction}); every other answer, 5xx and unknown codes included, means "maybe
-     * stored". The README's table lists the same classes.
+     * stored". After a change to a certificate instance, so do the action's own refusals of the
+     * instance ({@link #refusedByTheInstance}). The README's tables list the same classes.
      */
-    static Kind kindOf(String code, int status, boolean createsResource) {
-      if (createsResource) {
-        Kind refusedBeforeTheAction = checkedBeforeTheAction(code);
-        return refusedBeforeTheAction == null ? Kind.AMBIGUOUS : refusedBeforeTheAction;
+    static Kind kindOf(String code, int status, CallEffect effect) {
+      if (effect != CallEffect.REPEATABLE) {
+        Kind refused = checkedBeforeTheAction(code);
+        if (refused == null && effect == CallEffect.CHANGES_INSTANCE) {
+          refused = refusedByTheInstance(code);
+        }
+        return refused == null ? Kind.AMBIGUOUS : refused;
       }
       if (code.startsWith("Throttling")) {
         return Kind.RETRYABLE;
@@ -391,6 +539,22 @@ public final class AlibabaCasClient implements CasClient {
       return null;
     }
 
+    /**
+     * For the codes with which UpdateInstance or ApplyCertificate refuse the instance itself (it is
+     * not in this account, or its state does not allow the call: contract §5), the kind; null for
+     * every other code. They prove that nothing changed because every call is one HTTP attempt
+     * ({@link OneAttemptHttpClient}): no silent re-send of an applied request can meet them.
+     */
+    static Kind refusedByTheInstance(String code) {
+      if (code.contains("NotFound") || code.contains("NotExist")) {
+        return Kind.NOT_FOUND;
+      }
+      if (code.startsWith("OperationDenied")) {
+        return Kind.TERMINAL;
+      }
+      return null;
+    }
+
     private static boolean isCredentialCode(String code) {
       return code.startsWith("InvalidAccessKeyId")
           || code.startsWith("SignatureDoesNotMatch")
@@ -401,8 +565,7 @@ public final class AlibabaCasClient implements CasClient {
           || code.equals("NoPermission");
     }
 
-    private static CasException fromTransportError(
-        String action, boolean createsResource, Exception e) {
+    private static CasException fromTransportError(String action, CallEffect effect, Exception e) {
       boolean neverSent = false;
       boolean timedOut = false;
       Throwable root = e;
@@ -415,7 +578,7 @@ public final class AlibabaCasClient implements CasClient {
         root = t;
       }
       String code = timedOut ? "Timeout" : "TransportError";
-      Kind kind = neverSent || !createsResource ? Kind.RETRYABLE : Kind.AMBIGUOUS;
+      Kind kind = neverSent || effect == CallEffect.REPEATABLE ? Kind.RETRYABLE : Kind.AMBIGUOUS;
       // Only the exception's type: OkHttp's messages can name the request URL.
       return new CasException(
           kind,
@@ -439,7 +602,9 @@ public final class AlibabaCasClient implements CasClient {
       if (quoted >= 0) {
         message = message.substring(0, quoted).trim();
       }
-      if (message.contains("-----BEGIN") || message.contains("Key=")) {
+      // The key and the CSR travel in the query (Key=, Csr=): a message that may quote them is
+      // dropped whole.
+      if (message.contains("BEGIN") || message.contains("Key=") || message.contains("Csr=")) {
         return "";
       }
       return ": " + (message.length() > 200 ? message.substring(0, 200) + "..." : message);

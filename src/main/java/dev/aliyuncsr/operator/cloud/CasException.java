@@ -19,7 +19,7 @@ public class CasException extends Exception {
     RETRYABLE,
     /** The request may have been carried out: the outcome must be looked up, never retried. */
     AMBIGUOUS,
-    /** The CSR does not exist in CAS. */
+    /** The CSR, certificate instance or certificate does not exist (in this account). */
     NOT_FOUND
   }
 

@@ -14,8 +14,8 @@ public abstract class InterceptingCasClient implements CasClient {
     this.delegate = delegate;
   }
 
-  /** One call to the wrapped client. */
-  protected interface Call<T> {
+  /** One call to the wrapped client (also of an {@link InterceptingCasInstances}). */
+  public interface Call<T> {
     T run() throws CasException;
   }
 

@@ -21,6 +21,15 @@ public final class MeteredCasClient extends InterceptingCasClient {
 
   @Override
   protected <T> T around(String action, Call<T> call) throws CasException {
+    return metered(metrics, account, action, call);
+  }
+
+  /**
+   * Runs the call and records it: outcome "OK", or the failure's code (a CAS error code, or this
+   * project's name for a transport failure). Shared with {@link MeteredCasInstances}.
+   */
+  static <T> T metered(OperatorMetrics metrics, String account, String action, Call<T> call)
+      throws CasException {
     long start = System.nanoTime();
     try {
       T result = call.run();

@@ -265,7 +265,10 @@ class AlibabaCasClientTest {
     assertThat(emulator.calls("UploadCsr", "ServiceUnavailable")).isEqualTo(1);
     assertThat(emulator.csrs()).as("stored although the caller saw a 503").hasSize(1);
     // Even then, the 503 after an UploadCsr is "maybe stored", never "not stored".
-    assertThat(AlibabaCasClient.CasErrors.classify("UploadCsr", true, (Exception) thrown).kind())
+    assertThat(
+            AlibabaCasClient.CasErrors.classify(
+                    "UploadCsr", AlibabaCasClient.CallEffect.CREATES, (Exception) thrown)
+                .kind())
         .isEqualTo(CasException.Kind.AMBIGUOUS);
   }
 
@@ -378,7 +381,8 @@ class AlibabaCasClientTest {
   })
   void afterAnUploadOnlyCodesCheckedBeforeTheActionProveNothingWasStored(
       String code, int status, CasException.Kind kind) {
-    assertThat(AlibabaCasClient.CasErrors.kindOf(code, status, true)).isEqualTo(kind);
+    assertThat(AlibabaCasClient.CasErrors.kindOf(code, status, AlibabaCasClient.CallEffect.CREATES))
+        .isEqualTo(kind);
   }
 
   @ParameterizedTest(name = "{0} answered {1} (HTTP {2}) is {3}")
@@ -395,15 +399,24 @@ class AlibabaCasClientTest {
   })
   void callsThatCreateNothingKeepTheirClasses(
       String action, String code, int status, CasException.Kind kind) {
-    assertThat(AlibabaCasClient.CasErrors.kindOf(code, status, false)).as(action).isEqualTo(kind);
+    assertThat(
+            AlibabaCasClient.CasErrors.kindOf(code, status, AlibabaCasClient.CallEffect.REPEATABLE))
+        .as(action)
+        .isEqualTo(kind);
   }
 
   @Test
   void aNonJsonAnswerAfterAnUploadIsMaybeStoredAndElsewhereRetryable() {
     var notJson = new RuntimeException("Error: convert to JSON, response is: <html>");
-    assertThat(AlibabaCasClient.CasErrors.classify("UploadCsr", true, notJson).kind())
+    assertThat(
+            AlibabaCasClient.CasErrors.classify(
+                    "UploadCsr", AlibabaCasClient.CallEffect.CREATES, notJson)
+                .kind())
         .isEqualTo(CasException.Kind.AMBIGUOUS);
-    assertThat(AlibabaCasClient.CasErrors.classify("ListCsr", false, notJson).kind())
+    assertThat(
+            AlibabaCasClient.CasErrors.classify(
+                    "ListCsr", AlibabaCasClient.CallEffect.REPEATABLE, notJson)
+                .kind())
         .isEqualTo(CasException.Kind.RETRYABLE);
   }
 

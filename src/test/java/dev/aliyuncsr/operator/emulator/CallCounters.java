@@ -7,11 +7,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Calls per action and outcome ("OK", an error Code, or "LostResponse"), overall and per account.
+ * Calls per action and outcome ("OK", an error Code, or "LostResponse"), overall, per account and
+ * per certificate instance.
  */
 final class CallCounters {
   private final Map<String, Map<String, AtomicInteger>> counts = new ConcurrentHashMap<>();
   private final Map<String, CallCounters> perAccount = new ConcurrentHashMap<>();
+  private final Map<String, CallCounters> perInstance = new ConcurrentHashMap<>();
 
   /** Counts the call overall and, when {@code accountId} is not null, for that account too. */
   void record(String accountId, String action, String outcome) {
@@ -19,6 +21,17 @@ final class CallCounters {
     if (accountId != null) {
       perAccount.computeIfAbsent(accountId, a -> new CallCounters()).record(action, outcome);
     }
+  }
+
+  /** Counts the call also for the instance it named. */
+  void recordForInstance(String instanceId, String action, String outcome) {
+    perInstance.computeIfAbsent(instanceId, i -> new CallCounters()).record(action, outcome);
+  }
+
+  /** The instance's counters; empty ones for an instance no call named. */
+  CallCounters ofInstance(String instanceId) {
+    CallCounters counters = perInstance.get(instanceId);
+    return counters == null ? new CallCounters() : counters;
   }
 
   /** The account's counters; empty ones for an account that made no call. */
@@ -65,5 +78,6 @@ final class CallCounters {
   void clear() {
     counts.clear();
     perAccount.clear();
+    perInstance.clear();
   }
 }

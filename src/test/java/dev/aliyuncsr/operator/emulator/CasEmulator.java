@@ -9,10 +9,23 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A local stand-in for Alibaba Cloud CAS (API 2020-04-07, the five CSR operations) that the real
- * {@code com.aliyun.cas20200407.Client} talks to unchanged: {@code endpoint=127.0.0.1:PORT}, {@code
+ * A local stand-in for Alibaba Cloud CAS (API 2020-04-07: the five CSR operations, and the V2.0
+ * certificate-instance actions of cas-instance-api.md) that the real {@code
+ * com.aliyun.cas20200407.Client} talks to unchanged: {@code endpoint=127.0.0.1:PORT}, {@code
  * protocol=HTTP}. It verifies ACS3-HMAC-SHA256 signatures, dates and nonces like the gateway, keeps
- * CSRs in memory, and has runtime fault switches for tests. Thread-safe.
+ * CSRs and instances in memory, and has runtime fault switches for tests. Thread-safe.
+ *
+ * <p><b>Certificate instances.</b> UpdateInstance, ApplyCertificate, GetInstanceDetail,
+ * ListInstances and CancelPendingCertificate (called with tea-openapi's generic {@code callApi})
+ * and GetUserCertificateDetail work on instances a test buys ({@link #buyInstance(String,
+ * InstanceOptions)}); the state machine, validation records and error codes are {@link
+ * InstanceActions}' and {@link InstanceLifecycle}'s. A test CA made when the emulator is built (a
+ * root and an intermediate, {@link #caRoot()}) issues the certificate once a test completes
+ * validation ({@link #completeValidation(String, Duration)}, or {@link
+ * #autoCompleteValidationAfter(Duration)}); {@link #failValidation}, {@link #issueWithWrongKey} and
+ * {@link #setChainMode} provoke the operator's failure paths. Every fault switch applies to these
+ * actions by name, like to any other. The same controls are served over HTTP under {@code
+ * /_emulator/} for a test in another process (listed in {@link CasEmulatorMain}).
  *
  * <p><b>Counting.</b> Every HTTP request that parses is counted once, under its action (the {@code
  * x-acs-action} header, else the query {@code Action}, else {@value #NO_ACTION}) and one outcome:
@@ -20,13 +33,15 @@ import java.util.Optional;
  * or {@value #LOST_RESPONSE} when it was processed and its connection then dropped. A request is
  * counted before its answer is written, so after an SDK call returns the counters already include
  * it. An answer the client stopped waiting for (read timeout) still counts by the answer the
- * emulator produced.
+ * emulator produced. A call naming a certificate instance (its InstanceId, or a CertId of its) is
+ * counted for that instance too ({@link #instanceCalls}).
  *
  * <p><b>Accounts.</b> Every AccessKey belongs to an account (a main-account id, the "ParentUid" CAS
  * counts quotas by). Keys registered without one belong to {@value #DEFAULT_ACCOUNT}. An account
- * sees only its own CSRs: another account's CsrId is answered like an unknown one. CsrIds are
- * unique across accounts. Rate limits count per account and API; calls are also counted per account
- * (by the AccessKey a request names, when that key is known).
+ * sees only its own CSRs and instances: another account's CsrId is answered like an unknown one,
+ * another account's instance or certificate {@code NotFound}. CsrIds, InstanceIds and
+ * CertificateIds are unique across accounts. Rate limits count per account and API; calls are also
+ * counted per account (by the AccessKey a request names, when that key is known).
  *
  * <p><b>STS.</b> The same server answers STS 2015-04-01 {@code AssumeRole} and {@code
  * AssumeRoleWithOIDC} (see {@link StsActions} for what is checked and what is UNCONFIRMED) for the
@@ -63,6 +78,8 @@ public final class CasEmulator implements AutoCloseable {
   private final CallCounters counters = new CallCounters();
   private final CsrStore store = new CsrStore();
   private final CsrActions actions;
+  private final InstanceLifecycle lifecycle;
+  private final InstanceActions instanceActions;
   private final AccessKeyRegistry accessKeys = new AccessKeyRegistry();
   private final List<Runnable> configuredLimits;
   private final StsDirectory sts;
@@ -78,6 +95,8 @@ public final class CasEmulator implements AutoCloseable {
         builder.rateLimits.stream().map(limit -> (Runnable) () -> limit.accept(faults)).toList();
     configuredLimits.forEach(Runnable::run);
     this.actions = new CsrActions(store, clock);
+    this.lifecycle = new InstanceLifecycle(clock);
+    this.instanceActions = new InstanceActions(lifecycle, clock);
     NonceLedger nonces = new NonceLedger(clock, NONCE_CAPACITY);
     this.sts = builder.sts;
     CasGateway gateway =
@@ -85,15 +104,19 @@ public final class CasEmulator implements AutoCloseable {
             new RequestAuthenticator(accessKeys, nonces, clock),
             faults,
             actions,
+            instanceActions,
             new StsActions(sts, accessKeys, clock),
             counters,
             this::endpoint);
-    this.server = new LoopbackHttpServer(builder.port, gateway::handle);
+    ControlEndpoints controls = new ControlEndpoints(this);
+    java.util.function.Function<RawHttpRequest, HttpAnswer> handler =
+        request -> controls.handles(request) ? controls.handle(request) : gateway.handle(request);
+    this.server = new LoopbackHttpServer(builder.port, handler);
     if (builder.httpsPort >= 0) {
       this.tls = new EmulatorTls();
       this.httpsServer =
           new LoopbackHttpServer(
-              builder.httpsPort, gateway::handle, tls.serverContext().getServerSocketFactory());
+              builder.httpsPort, handler, tls.serverContext().getServerSocketFactory());
     } else {
       this.tls = null;
       this.httpsServer = null;
@@ -486,15 +509,133 @@ public final class CasEmulator implements AutoCloseable {
     return store.updatePrivateKey(csrId, null);
   }
 
+  // ---- Certificate instances (CAS V2.0): what a person does in the console, and the CA. ----
+
+  /** Buys a new, empty DV instance in the account: one exact name, no wildcard. */
+  public String buyInstance(String accountId) {
+    return buyInstance(accountId, InstanceOptions.defaults());
+  }
+
   /**
-   * Forgets CSRs, counters and faults (runtime rate limits included). AccessKeys, the builder's
-   * rate limits, the clock, remembered nonces and the CsrId sequence stay: a CsrId from before the
-   * reset never names a new CSR.
+   * Buys an instance in the account, as far along as the options say (e.g. already {@code pending}
+   * with someone else's CSR). Returns its InstanceId. Throws {@link IllegalArgumentException} for
+   * an application UpdateInstance would refuse, or an id that is taken.
+   */
+  public String buyInstance(String accountId, InstanceOptions options) {
+    Objects.requireNonNull(accountId);
+    return lifecycle.buy(accountId, options, instanceActions.purchasedApplication(options));
+  }
+
+  /**
+   * The CA finds the domains of a {@code pending} instance validated and issues at once: the
+   * instance becomes {@code normal} with a certificate. Throws {@link
+   * java.util.NoSuchElementException} for an unknown instance and {@link IllegalStateException}
+   * unless it is {@code pending} with validation open.
+   */
+  public void completeValidation(String instanceId) {
+    completeValidation(instanceId, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #completeValidation(String)}, but the CA reviews for {@code reviewDelay} (on the
+   * emulator's clock) before it issues; meanwhile the instance is {@code pending} with an empty
+   * DomainValidationList.
+   */
+  public void completeValidation(String instanceId, Duration reviewDelay) {
+    if (reviewDelay.isNegative()) {
+      throw new IllegalArgumentException("reviewDelay must not be negative");
+    }
+    lifecycle.completeValidation(instanceId, reviewDelay);
+  }
+
+  /**
+   * Every {@code pending} instance is validated {@code delay} after its ApplyCertificate and issued
+   * at once, including instances pending already; null switches it off (the default).
+   */
+  public void autoCompleteValidationAfter(Duration delay) {
+    if (delay != null && delay.isNegative()) {
+      throw new IllegalArgumentException("delay must not be negative");
+    }
+    lifecycle.autoCompleteValidationAfter(delay);
+  }
+
+  /**
+   * Validation (or review) of a {@code pending} instance fails: it goes back to {@code inactive}
+   * with PendingResult = the message, its application data kept.
+   */
+  public void failValidation(String instanceId, String message) {
+    if (message == null || message.isBlank()) {
+      throw new IllegalArgumentException("a failure has a message");
+    }
+    lifecycle.failValidation(instanceId, message);
+  }
+
+  /**
+   * The instance's next certificate is issued for a fresh key instead of its CSR's (a
+   * CertificateMismatch for the operator).
+   */
+  public void issueWithWrongKey(String instanceId) {
+    lifecycle.issueWithWrongKey(instanceId);
+  }
+
+  /** What GetUserCertificateDetail's {@code Cert} holds from now on. */
+  public void setChainMode(ChainMode mode) {
+    lifecycle.chainMode(mode);
+  }
+
+  /** An instance of any account, its time-driven steps taken. */
+  public Optional<CertificateInstance> instance(String instanceId) {
+    return lifecycle.find(instanceId);
+  }
+
+  /** Every account's instances, in the order they were bought. */
+  public List<CertificateInstance> instances() {
+    return lifecycle.all();
+  }
+
+  /** An issued certificate by CertificateId, of any account. */
+  public Optional<IssuedCertificate> certificate(long certificateId) {
+    return lifecycle.certificate(certificateId);
+  }
+
+  /** The test CA's root, made when the emulator was built; trust it to verify a chain. */
+  public java.security.cert.X509Certificate caRoot() {
+    return lifecycle.ca().root();
+  }
+
+  /** The test CA's intermediate, the issuer of every leaf. */
+  public java.security.cert.X509Certificate caIntermediate() {
+    return lifecycle.ca().intermediate();
+  }
+
+  /**
+   * Calls of the action that named the instance (its InstanceId, or a CertId of its), any outcome.
+   */
+  public int instanceCalls(String instanceId, String action) {
+    return counters.ofInstance(instanceId).calls(action);
+  }
+
+  /** Calls of the action that named the instance, with this outcome. */
+  public int instanceCalls(String instanceId, String action, String outcome) {
+    return counters.ofInstance(instanceId).calls(action, outcome);
+  }
+
+  /** The instance's action → outcome → count, sorted; a snapshot. */
+  public Map<String, Map<String, Integer>> instanceCallStats(String instanceId) {
+    return counters.ofInstance(instanceId).snapshot();
+  }
+
+  /**
+   * Forgets CSRs, instances and their certificates, counters and faults (runtime rate limits,
+   * automatic validation and the chain mode included). AccessKeys, the builder's rate limits, the
+   * clock, the test CA, remembered nonces and the CsrId, InstanceId and CertificateId sequences
+   * stay: an id from before the reset never names something new.
    */
   public void reset() {
     faults.clear();
     configuredLimits.forEach(Runnable::run);
     store.clear();
+    lifecycle.reset();
     counters.clear();
   }
 

@@ -23,6 +23,36 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code CAS_EMULATOR_HTTPS_PORT}: also serve HTTPS there (0: any free port), as
  *       credentials-java's STS calls need; the trust store to give the client JVM is printed
  * </ul>
+ *
+ * <p><b>Test controls over HTTP</b> (CAS V2.0 certificate instances), on the same port, with no
+ * signature; JSON bodies (all fields optional unless said), JSON answers. A refusal answers {@code
+ * {"Error": "..."}} with 400 (bad input), 404 (no such instance or endpoint), 405 (wrong method) or
+ * 409 (wrong state). Controls are not counted as calls and no fault applies to them.
+ *
+ * <ul>
+ *   <li>{@code POST /_emulator/instances} {@code {"accountId", "fullDomainCount" (1),
+ *       "wildcardDomainCount" (0), "stage": "inactive"|"filledIn"|"pending"|"normal", "csr" (PEM;
+ *       default someone else's), "validationMethod": "DNS"|"HTTP", "instanceId"}} buys an instance
+ *       ({@link CasEmulator#DEFAULT_ACCOUNT} without accountId); answers {@code {"InstanceId"}}
+ *   <li>{@code GET /_emulator/instances} and {@code GET /_emulator/instances/{id}}: instances as
+ *       GetInstanceDetail shows them, plus {@code AccountId}, {@code UnderReview} and the issued
+ *       {@code Leaf}
+ *   <li>{@code POST /_emulator/instances/{id}/complete-validation} {@code {"reviewDelaySeconds"}}:
+ *       the domains of a pending instance are validated; the CA issues after the delay (0: at once)
+ *   <li>{@code POST /_emulator/instances/{id}/fail-validation} {@code {"message"}} (required): back
+ *       to inactive with PendingResult = the message
+ *   <li>{@code POST /_emulator/instances/{id}/issue-with-wrong-key}: its next certificate is for
+ *       another key
+ *   <li>{@code GET /_emulator/instances/{id}/calls}: the calls that named it, action → outcome →
+ *       count
+ *   <li>{@code POST /_emulator/auto-complete-validation} {@code {"afterSeconds"}}: every pending
+ *       instance is validated that long after its ApplyCertificate; null switches it off
+ *   <li>{@code POST /_emulator/chain-mode} {@code {"mode": "LEAF_AND_INTERMEDIATE"|"WITH_ROOT"|
+ *       "LEAF_ONLY"}}: what GetUserCertificateDetail's Cert holds
+ *   <li>{@code GET /_emulator/ca}: {@code {"Root", "Intermediate"}} PEMs of the test CA
+ *   <li>{@code GET /_emulator/calls}: every call, action → outcome → count
+ *   <li>{@code POST /_emulator/reset}: {@link CasEmulator#reset()}
+ * </ul>
  */
 public final class CasEmulatorMain {
   private CasEmulatorMain() {}

@@ -7,7 +7,8 @@ package dev.aliyuncsr.operator.emulator;
  * <p>Codes and statuses follow the reference's §3.2 table. CSR-specific codes ({@code MissingCsr},
  * {@code InvalidParameter.Csr}, {@code NotFound.Csr}, ...) are UNCONFIRMED: the real service
  * documents none; they follow the gateway's {@code Missing<Param>} / {@code InvalidParameter}
- * patterns.
+ * patterns. The instance codes ({@code NotFound}, {@code OperationDenied.*}) are the project's
+ * contract (cas-instance-api.md §5), also UNCONFIRMED; they answer 400.
  */
 final class CasError extends RuntimeException {
   private final int status;
@@ -148,5 +149,30 @@ final class CasError extends RuntimeException {
   static CasError csrNotFound() {
     // The real code for an unknown or foreign CsrId is UNCONFIRMED.
     return new CasError(404, "NotFound.Csr", "The specified CSR does not exist.");
+  }
+
+  /** The id was checked against the instance-id shape first, so naming it quotes nothing else. */
+  static CasError instanceNotFound(String instanceId) {
+    return new CasError(
+        400, "NotFound", "The resource not found: no instance " + instanceId + " in this account.");
+  }
+
+  static CasError certificateNotFound(long certId) {
+    return new CasError(
+        400, "NotFound", "The resource not found: no certificate " + certId + " in this account.");
+  }
+
+  static CasError instanceStatus(String status) {
+    return new CasError(
+        400,
+        "OperationDenied.InstanceStatus",
+        "The operation is not allowed while the instance is " + status + ".");
+  }
+
+  static CasError applicationIncomplete() {
+    return new CasError(
+        400,
+        "OperationDenied.ApplicationIncomplete",
+        "The instance has no application data: call UpdateInstance first.");
   }
 }

@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * Turns one HTTP request into one answer, in the order the Alibaba gateway works: route (action and
  * version), authenticate, admit (RAM, flow control, injected faults), run the action, then maybe
  * lose the response. Requests of version 2015-04-01 go to STS ({@link StsActions}), all others to
- * CAS 2020-04-07, on the same port: the real endpoints differ only by host name. Every request is
- * counted exactly once, under its action and outcome, before the answer leaves.
+ * CAS 2020-04-07 (the CSR actions, {@link CsrActions}, and the certificate-instance actions, {@link
+ * InstanceActions}), on the same port: the real endpoints differ only by host name. Every request
+ * is counted exactly once, under its action and outcome, before the answer leaves; a call naming a
+ * certificate instance is counted for that instance too.
  */
 final class CasGateway {
   static final String API_VERSION = "2020-04-07";
@@ -37,6 +39,7 @@ final class CasGateway {
   private final RequestAuthenticator authenticator;
   private final FaultSwitches faults;
   private final CsrActions actions;
+  private final InstanceActions instances;
   private final StsActions sts;
   private final CallCounters counters;
   private final Supplier<String> hostId;
@@ -56,12 +59,14 @@ final class CasGateway {
       RequestAuthenticator authenticator,
       FaultSwitches faults,
       CsrActions actions,
+      InstanceActions instances,
       StsActions sts,
       CallCounters counters,
       Supplier<String> hostId) {
     this.authenticator = authenticator;
     this.faults = faults;
     this.actions = actions;
+    this.instances = instances;
     this.sts = sts;
     this.counters = counters;
     this.hostId = hostId;
@@ -73,6 +78,7 @@ final class CasGateway {
     String nonce = request.header("x-acs-signature-nonce");
     boolean reachedAction = false;
     String accountId = null;
+    String instanceId = null;
     HttpAnswer answer;
     String outcome;
     try {
@@ -80,6 +86,7 @@ final class CasGateway {
       if (action == null) {
         action = query.get("Action").orElse(null);
       }
+      instanceId = instances.instanceNamedBy(action, query).orElse(null);
       Map<String, Object> body;
       if (StsActions.API_VERSION.equals(version(request, query))) {
         QueryParameters parameters = withFormBody(request, query);
@@ -126,7 +133,10 @@ final class CasGateway {
         faults.admit(key.id(), accountId, action);
         // 4. Run the action; from here on the call counts as processed.
         reachedAction = true;
-        body = actions.handle(action, query, accountId);
+        body =
+            InstanceActions.NAMES.contains(action)
+                ? instances.handle(action, query, accountId)
+                : actions.handle(action, query, accountId);
       }
       answer = success(body, requestId);
       outcome = OK;
@@ -170,6 +180,9 @@ final class CasGateway {
               new byte[0]);
     }
     counters.record(accountId, counterKey, outcome);
+    if (instanceId != null) {
+      counters.recordForInstance(instanceId, counterKey, outcome);
+    }
     return delayed(answer);
   }
 
@@ -217,7 +230,7 @@ final class CasGateway {
     if (!API_VERSION.equals(version)) {
       throw CasError.invalidVersion();
     }
-    if (!CsrActions.NAMES.contains(action)) {
+    if (!CsrActions.NAMES.contains(action) && !InstanceActions.NAMES.contains(action)) {
       throw CasError.actionNotFound();
     }
   }

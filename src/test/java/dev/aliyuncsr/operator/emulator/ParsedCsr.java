@@ -35,14 +35,18 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
 /**
- * What the emulator reads from a PEM PKCS#10 CSR: the fields ListCsr reports. Only a CSR whose
- * self-signature verifies is accepted.
+ * What the emulator reads from a PEM PKCS#10 CSR: the fields ListCsr reports, and the DNS names an
+ * instance application uses. Only a CSR whose self-signature verifies is accepted.
+ *
+ * @param sans DNS names and IP addresses, in the CSR's order
+ * @param dnsNames the DNS names among {@code sans}
  */
 record ParsedCsr(
     String pem,
     SubjectPublicKeyInfo publicKeyInfo,
     String commonName,
     List<String> sans,
+    List<String> dnsNames,
     String algorithm,
     int keySize,
     String keySha2,
@@ -61,6 +65,7 @@ record ParsedCsr(
     }
     int keySize = keySizeOf(publicKeyInfo);
     X500Name subject = csr.getSubject();
+    List<SubjectAlternativeName> sans = subjectAlternativeNames(csr);
     String keySha2;
     try {
       keySha2 = Acs3Signature.sha256Hex(publicKeyInfo.getEncoded("DER"));
@@ -71,7 +76,11 @@ record ParsedCsr(
         pem,
         publicKeyInfo,
         firstValue(subject, BCStyle.CN),
-        subjectAlternativeNames(csr),
+        sans.stream().map(SubjectAlternativeName::text).toList(),
+        sans.stream()
+            .filter(SubjectAlternativeName::isDns)
+            .map(SubjectAlternativeName::text)
+            .toList(),
         algorithm,
         keySize,
         keySha2,
@@ -136,8 +145,12 @@ record ParsedCsr(
     throw CasError.invalidParameter("Csr", "only RSA, ECC and SM2 keys are supported");
   }
 
-  private static List<String> subjectAlternativeNames(PKCS10CertificationRequest csr) {
-    List<String> sans = new ArrayList<>();
+  /** A DNS name or an IP address from the extension request, as text. */
+  private record SubjectAlternativeName(String text, boolean isDns) {}
+
+  private static List<SubjectAlternativeName> subjectAlternativeNames(
+      PKCS10CertificationRequest csr) {
+    List<SubjectAlternativeName> sans = new ArrayList<>();
     for (var attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
       for (var value : attribute.getAttrValues()) {
         Extensions extensions = Extensions.getInstance(value);
@@ -148,9 +161,11 @@ record ParsedCsr(
         }
         for (GeneralName name : names.getNames()) {
           if (name.getTagNo() == GeneralName.dNSName) {
-            sans.add(((ASN1String) name.getName()).getString());
+            sans.add(new SubjectAlternativeName(((ASN1String) name.getName()).getString(), true));
           } else if (name.getTagNo() == GeneralName.iPAddress) {
-            sans.add(ipAddress(ASN1OctetString.getInstance(name.getName()).getOctets()));
+            sans.add(
+                new SubjectAlternativeName(
+                    ipAddress(ASN1OctetString.getInstance(name.getName()).getOctets()), false));
           }
         }
       }
