@@ -63,6 +63,16 @@ public final class MarkKey {
         log.info("created the ownership mark key Secret {}/{}", namespace, name);
         return key;
       } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          throw new Unusable(
+              "cannot create the ownership mark key Secret "
+                  + namespace
+                  + "/"
+                  + name
+                  + ": namespace "
+                  + namespace
+                  + " does not exist (POD_NAMESPACE names the operator's own namespace)");
+        }
         if (e.getCode() != 409) {
           throw new Unusable(
               "cannot create the ownership mark key Secret "

@@ -13,6 +13,7 @@ import dev.aliyuncsr.operator.emulator.StoredCsr;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
 import dev.aliyuncsr.operator.upload.CasAnnotations;
+import dev.aliyuncsr.operator.upload.UploadNames;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
@@ -177,16 +178,21 @@ class AliyunCsrIT {
   }
 
   @Test
-  void explicitNameIsUsedInCas() {
+  void anExplicitNameIsTheReadablePartOfTheNameInCasFollowedByTheOwnershipMark() {
     String ns = harness.newNamespace();
     var pki = TestPki.ecCsr("secp384r1", "named.example.com");
     harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
     AliyunCsr resource = aliyunCsr(ns, "named", "csr", null);
-    String name = "named_" + ns;
-    resource.getSpec().setName(name);
+    String prefix = "named_" + ns;
+    resource.getSpec().setName(prefix);
     harness.create(resource);
     AliyunCsr ready = awaitReady(ns, "named");
-    assertThat(ready.getStatus().getUploadName()).isEqualTo(name);
+    String name = ready.getStatus().getUploadName();
+    assertThat(name)
+        .startsWith(prefix + "-")
+        .hasSize(prefix.length() + 1 + UploadNames.MARK_LENGTH)
+        .isEqualTo(harness.uploadName(ns, "named", prefix));
+    assertThat(harness.uploadNames().carriesMark(name)).isTrue();
     assertThat(storedFor(name)).hasSize(1);
   }
 

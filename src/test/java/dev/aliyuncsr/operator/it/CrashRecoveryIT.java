@@ -65,7 +65,11 @@ class CrashRecoveryIT {
     java.nio.file.Files.deleteIfExists(jsonLog);
     try (OperatorProcess restarted =
         OperatorProcess.start(
-            emulator.endpoint(), Map.of("WATCH_NAMESPACES", ns, "LOG_FORMAT", "json"), jsonLog)) {
+            emulator.endpoint(),
+            // An upload not found after the crash counts as never made after two lookups this
+            // far apart (the default is a minute).
+            Map.of("WATCH_NAMESPACES", ns, "LOG_FORMAT", "json", "CAS_MISSING_WINDOW", "3s"),
+            jsonLog)) {
       AliyunCsr ready =
           await()
               .atMost(Duration.ofSeconds(90))

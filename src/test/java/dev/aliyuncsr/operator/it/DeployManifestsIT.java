@@ -164,7 +164,7 @@ class DeployManifestsIT {
                     .withName("aliyun-csr-operator-credentials")
                     .get()
                     .getRules()))
-        .containsExactly("secrets:get,list,watch");
+        .containsExactly("secrets:get,list,watch,create");
     assertThat(asOperator.resources(AliyunCasAccount.class).list()).isNotNull();
     assertThat(asOperator.namespaces().list()).isNotNull();
     assertThat(asOperator.secrets().inNamespace("aliyun-csr-operator").list()).isNotNull();

@@ -64,15 +64,17 @@ class ExactlyOnceIT {
   void severalUploadsFoundOnRecoveryStallInsteadOfGuessing() {
     String ns = harness.newNamespace();
     var pki = TestPki.rsaCsr(2048, "dup.example.com");
-    String name = "dup_" + ns;
-    // Two copies of this very CSR under the name already exist (left by some other tool), and
-    // the operator's own upload answer is lost: recovery finds three and must not pick one.
+    String prefix = "dup_" + ns;
+    String name = harness.uploadName(ns, "dup", prefix);
+    // Two copies of this very CSR under this resource's own name already exist (uploads of an
+    // earlier dup in this namespace, kept by Orphan), and the operator's own upload answer is
+    // lost: recovery finds three and must not pick one.
     StoredCsr first = harness.emulator.putCsr(name, pki.csrPem(), null);
     StoredCsr second = harness.emulator.putCsr(name, pki.csrPem(), null);
     harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
     harness.emulator.loseNextResponses("UploadCsr", 1);
     AliyunCsr resource = aliyunCsr(ns, "dup", "csr", null);
-    resource.getSpec().setName(name);
+    resource.getSpec().setName(prefix);
     harness.create(resource);
 
     AliyunCsr stalled = awaitReason(ns, "dup", "DuplicateExternalResources");

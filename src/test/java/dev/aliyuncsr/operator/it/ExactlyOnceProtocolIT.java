@@ -21,7 +21,6 @@ import io.micrometer.core.instrument.Counter;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -485,60 +484,44 @@ class ExactlyOnceProtocolIT {
         .containsExactly(csrId);
   }
 
-  // ---- 7. A copied manifest: two resources, one upload name ------------------------------------
+  // ---- 7. A copied manifest: the same spec.name and CSR, two marks ------------------------------
 
   @Test
-  void theLaterOfTwoResourcesWithOneUploadNameStallsAndNeitherClaimsTheOthersCsr() {
+  void aCopiedManifestUploadsUnderItsOwnMarkAndNeitherTouchesTheOthersCsr() {
     String ns = harness.newNamespace();
-    String name = "copied_" + suffix(ns);
+    String prefix = "copied_" + suffix(ns);
     var pki = TestPki.rsaCsr(2048, "copied.example.com");
     harness.secret(ns, "csr", Map.of("tls.csr", pki.csrPem()));
     AliyunCsr original = aliyunCsr(ns, "original", "csr", null);
-    original.getSpec().setName(name);
-    AliyunCsr created = harness.create(original);
-    long csrId = awaitReady(ns, "original").getStatus().getCsrId();
-    // The copy is later by creationTimestamp (seconds), not only by UID.
-    Instant createdAt = Instant.parse(created.getMetadata().getCreationTimestamp());
-    await().atMost(WAIT).until(() -> Instant.now().isAfter(createdAt.plusMillis(1100)));
-    Map<String, Map<String, Integer>> callsBefore = harness.emulator.callStats();
+    original.getSpec().setName(prefix);
+    harness.create(original);
+    AliyunCsr originalReady = awaitReady(ns, "original");
+    long csrId = originalReady.getStatus().getCsrId();
 
+    // The same spec.name and the same (public) CSR: another object, so another name in CAS.
     AliyunCsr copy = aliyunCsr(ns, "copy", "csr", null);
-    copy.getSpec().setName(name);
+    copy.getSpec().setName(prefix);
     harness.create(copy);
-    AliyunCsr stalled = awaitReason(ns, "copy", "UploadNameConflict");
-    assertThat(stalled.getStatus().condition("Stalled").orElseThrow().getStatus())
-        .isEqualTo("True");
-    assertThat(stalled.getStatus().condition("Ready").orElseThrow().getMessage())
-        .contains(ns + "/original")
-        .contains(name);
-    assertThat(stalled.getStatus().getCsrId()).isNull();
-    assertThat(stalled.getMetadata().getFinalizers()).isNullOrEmpty();
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                events(ns, "copy").stream()
-                    .anyMatch(
-                        e ->
-                            "Warning".equals(e.getType())
-                                && "UploadNameConflict".equals(e.getReason())));
-    assertThat(harness.emulator.callStats())
-        .as("the copy calls nothing in CAS")
-        .isEqualTo(callsBefore);
-    assertThat(storedFor(name)).extracting(StoredCsr::csrId).containsExactly(csrId);
-    AliyunCsr originalNow = harness.get(ns, "original");
-    assertThat(AliyunCsrIT.isReady(originalNow)).isTrue();
-    assertThat(originalNow.getStatus().getCsrId()).isEqualTo(csrId);
+    AliyunCsr copyReady = awaitReady(ns, "copy");
+    long copyId = copyReady.getStatus().getCsrId();
+    assertThat(copyId).isNotEqualTo(csrId);
+    assertThat(copyReady.getStatus().getUploadName())
+        .startsWith(prefix + "-")
+        .isNotEqualTo(originalReady.getStatus().getUploadName());
+    assertThat(storedFor(originalReady.getStatus().getUploadName()))
+        .extracting(StoredCsr::csrId)
+        .containsExactly(csrId);
 
+    // Deleting the copy deletes its own CSR only; the original's stays, and it stays Ready.
     harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("copy").delete();
     await().atMost(WAIT).until(() -> harness.get(ns, "copy") == null);
+    assertThat(harness.emulator.csr(copyId)).isEmpty();
     assertThat(harness.emulator.csr(csrId)).as("the original's CSR").isPresent();
     assertThat(AliyunCsrIT.isReady(harness.get(ns, "original"))).isTrue();
 
     harness.client.resources(AliyunCsr.class).inNamespace(ns).withName("original").delete();
     await().atMost(WAIT).until(() -> harness.get(ns, "original") == null);
     assertThat(harness.emulator.csr(csrId)).isEmpty();
-    assertThat(storedFor(name)).isEmpty();
   }
 
   // ---- 8. No spec ------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ class HelmChartIT {
               .findFirst()
               .orElseThrow();
       assertThat(credentials.getMetadata().getNamespace()).isEqualTo("csr-system");
-      assertThat(rules(credentials.getRules())).containsExactly("secrets:get,list,watch");
+      assertThat(rules(credentials.getRules())).containsExactly("secrets:get,list,watch,create");
     }
   }
 

@@ -48,13 +48,15 @@ class MultiAccountIT {
   static void start() {
     accountA = OperatorHarness.newEmulator();
     accountB = OperatorHarness.newEmulator();
+    // The operator's namespace exists before the operator: it keeps its mark key Secret there.
+    try (var admin = dev.aliyuncsr.operator.testing.KubeApiServerFixture.newClient()) {
+      admin
+          .namespaces()
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NS).endMetadata().build())
+          .create();
+    }
     harness = OperatorHarness.start(Map.of("POD_NAMESPACE", OPERATOR_NS, "CAS_QPS", "50"));
-    harness
-        .client
-        .namespaces()
-        .resource(
-            new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NS).endMetadata().build())
-        .create();
   }
 
   @AfterAll

@@ -31,13 +31,22 @@ class ObservationIT {
   /** Short, so that a test sees several passes; the default is 6h. */
   static final Duration INTERVAL = Duration.ofSeconds(4);
 
+  /** Two NotFound answers this far apart make a CSR gone; the default is a minute. */
+  static final Duration MISSING_WINDOW = Duration.ofSeconds(3);
+
   static OperatorHarness harness;
 
   @BeforeAll
   static void start() {
     harness =
         OperatorHarness.start(
-            Map.of("CAS_OBSERVE_INTERVAL", INTERVAL.toSeconds() + "s", "CAS_OBSERVE_SHARE", "1"));
+            Map.of(
+                "CAS_OBSERVE_INTERVAL",
+                INTERVAL.toSeconds() + "s",
+                "CAS_OBSERVE_SHARE",
+                "1",
+                "CAS_MISSING_WINDOW",
+                MISSING_WINDOW.toSeconds() + "s"));
   }
 
   @AfterAll
@@ -60,7 +69,7 @@ class ObservationIT {
     assertThat(harness.emulator.deleteInConsole(original)).isTrue();
     AliyunCsr again =
         await()
-            .atMost(INTERVAL.multipliedBy(3).plusSeconds(10))
+            .atMost(INTERVAL.multipliedBy(3).plus(MISSING_WINDOW).plusSeconds(10))
             .pollInterval(Duration.ofMillis(200))
             .until(
                 () -> harness.get(ns, "drift"),
@@ -70,6 +79,8 @@ class ObservationIT {
                         && r.getStatus().getCsrId() != original);
     Duration detected = Duration.between(deleted, Instant.now());
     System.out.printf("drift: CsrId %d deleted in CAS, re-uploaded in %s%n", original, detected);
+    // Missing means missing: two NotFound answers a window apart, never one.
+    assertThat(detected).isGreaterThanOrEqualTo(MISSING_WINDOW);
 
     assertThat(reason(again)).isEqualTo(Reasons.REUPLOADED);
     assertThat(again.getStatus().getMissingCsrId()).isEqualTo(original);
@@ -110,7 +121,7 @@ class ObservationIT {
     assertThat(harness.emulator.deleteInConsole(existing.csrId())).isTrue();
     AliyunCsr stalled =
         await()
-            .atMost(INTERVAL.multipliedBy(3).plusSeconds(10))
+            .atMost(INTERVAL.multipliedBy(3).plus(MISSING_WINDOW).plusSeconds(10))
             .until(() -> harness.get(ns, "adopt"), r -> isTrue(r, "Stalled"));
     assertThat(stalled.getStatus().condition("Stalled").orElseThrow().getReason())
         .isEqualTo(Reasons.ADOPTED_CSR_GONE);

@@ -176,6 +176,36 @@ public final class OperatorHarness implements AutoCloseable {
     }
   }
 
+  /**
+   * The name this operator uploads {@code namespace/name} under (with {@code specName} as
+   * spec.name, or none): read from the mark key Secret the operator created in its namespace.
+   */
+  public String uploadName(String namespace, String name, String specName) {
+    return uploadNames().of(withSpecName(aliyunCsr(namespace, name, "csr", null), specName));
+  }
+
+  /** The operator's upload names, with its mark key. */
+  public dev.aliyuncsr.operator.upload.UploadNames uploadNames() {
+    String ns =
+        config().operatorNamespace().isEmpty()
+            ? client.getNamespace()
+            : config().operatorNamespace();
+    Secret key =
+        client
+            .secrets()
+            .inNamespace(ns == null ? "default" : ns)
+            .withName(config().markKeySecret())
+            .get();
+    return new dev.aliyuncsr.operator.upload.UploadNames(
+        java.util.Base64.getDecoder()
+            .decode(key.getData().get(dev.aliyuncsr.operator.upload.MarkKey.DATA_KEY)));
+  }
+
+  private static AliyunCsr withSpecName(AliyunCsr r, String specName) {
+    r.getSpec().setName(specName);
+    return r;
+  }
+
   public AliyunCsr create(AliyunCsr resource) {
     return client.resource(resource).create();
   }
