@@ -36,10 +36,15 @@ final class CsrStore {
   }
 
   private final ConcurrentSkipListMap<Long, Entry> entries = new ConcurrentSkipListMap<>();
-  private final AtomicLong nextId = new AtomicLong(FIRST_CSR_ID);
+
+  /**
+   * One sequence for every emulator in the JVM: a test that runs several emulators as several
+   * Alibaba Cloud accounts sees CsrIds unique across them, as the real service's are.
+   */
+  private static final AtomicLong NEXT_ID = new AtomicLong(FIRST_CSR_ID);
 
   long nextId() {
-    return nextId.getAndIncrement();
+    return NEXT_ID.getAndIncrement();
   }
 
   /** Stores a CSR under its own id; the id must be new. Later ids continue after it. */
@@ -48,7 +53,7 @@ final class CsrStore {
     if (entries.putIfAbsent(id, entry) != null) {
       throw new IllegalArgumentException("CsrId " + id + " is already taken");
     }
-    nextId.accumulateAndGet(id + 1, Math::max);
+    NEXT_ID.accumulateAndGet(id + 1, Math::max);
   }
 
   Optional<Entry> get(long id) {
