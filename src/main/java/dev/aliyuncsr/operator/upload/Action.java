@@ -65,9 +65,6 @@ sealed interface Action {
   /** Send the current CSR's private key (UpdateCsr), unless CAS already holds it. */
   record SendKey(CasRoute.Access via, CasCsrRef csr, boolean adopted) implements Action {}
 
-  /** Restore the CsrId annotations from status (a replace without annotations, say). */
-  record WriteAnnotations() implements Action {}
-
   /**
    * Nothing to do but say where the resource stands, and when to look again.
    *

@@ -19,10 +19,13 @@ public final class CasAnnotations {
   /** The {@link UploadIntent} of the upload in progress or done. */
   public static final String UPLOAD_INTENT = PREFIX + "upload-intent";
 
-  /** The CsrId of the CSR the intent names, once it is known. */
+  /**
+   * The CsrId, as versions before 0.2 mirrored it from status (status holds it; this version no
+   * longer writes it, and reads it only as a trace that the object uploaded before).
+   */
   public static final String CSR_ID = PREFIX + "csr-id";
 
-  /** The RequestId of the call that produced the CsrId. */
+  /** The RequestId, as versions before 0.2 mirrored it; no longer written. */
   public static final String REQUEST_ID = PREFIX + "request-id";
 
   /**

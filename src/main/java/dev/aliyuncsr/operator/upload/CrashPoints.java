@@ -14,8 +14,7 @@ public final class CrashPoints {
     BEFORE_INTENT,
     AFTER_INTENT,
     AFTER_UPLOAD,
-    AFTER_STATUS,
-    AFTER_RECORD
+    AFTER_STATUS
   }
 
   private final Optional<Point> armed;

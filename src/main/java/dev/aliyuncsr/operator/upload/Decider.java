@@ -568,9 +568,6 @@ final class Decider {
     if (o.resource().getStatus().getLease() != null && o.ownLease().isEmpty()) {
       return new Action.WriteRecord(record, Optional.empty(), "expired lease");
     }
-    if (!annotationsMatch(o.resource(), record)) {
-      return new Action.WriteAnnotations();
-    }
     String reason = readyReason(o.resource(), adopted);
     return new Action.Settle(Outcome.ready(reason, readyMessage(reason, record)));
   }
@@ -739,10 +736,6 @@ final class Decider {
             Reasons.UPLOAD_IN_PROGRESS,
             "Operator " + lease.getHolder() + " is uploading this CSR; waiting for it to finish",
             wait.isNegative() ? Duration.ofMillis(100) : wait.plusMillis(100)));
-  }
-
-  static boolean annotationsMatch(AliyunCsr resource, AliyunCsrStatus record) {
-    return CasAnnotations.csrId(resource).equals(Optional.ofNullable(record.getCsrId()));
   }
 
   static boolean isAdopted(AliyunCsr resource, CasCsrRef ref) {

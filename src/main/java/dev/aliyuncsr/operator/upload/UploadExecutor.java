@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -152,9 +151,6 @@ final class UploadExecutor {
       if (action instanceof Action.SendKey a) {
         cycle.forgetCas();
         return sendKey(o, a, cycle, listener);
-      }
-      if (action instanceof Action.WriteAnnotations) {
-        return Step.next(writeAnnotations(r, listener));
       }
       throw new IllegalStateException("no act for " + action);
     } catch (KubeApi.WriteRefused e) {
@@ -326,10 +322,25 @@ final class UploadExecutor {
     }
     finalizers.add(CasAnnotations.FINALIZER);
     JsonPatch patch = StatusWriter.fenceOnVersion(r).add("/metadata/finalizers", finalizers);
+    AliyunCsrStatus status = r.getStatus();
     if (o.ownLease().isPresent() && o.inputs() != null && o.inputs().isValid()) {
       // The intent, for people and as a trace for a restore without status.
       StatusWriter.annotate(
           r, patch, Map.of(CasAnnotations.UPLOAD_INTENT, intentOf(o, o.ownLease().get()).encode()));
+    } else if (status != null
+        && status.getCsrId() != null
+        && status.getUploadName() != null
+        && r.getSpec().getCsrId() == null
+        && CasAnnotations.intent(r).isEmpty()) {
+      // A replace took the finalizer and the annotations away: both go back in one write.
+      StatusWriter.annotate(
+          r,
+          patch,
+          Map.of(
+              CasAnnotations.UPLOAD_INTENT,
+              new UploadIntent(
+                      status.getUploadName(), status.getCsrSha256(), status.getPublicKeySha256())
+                  .encode()));
     }
     return writer.patch(r, patch, listener);
   }
@@ -353,28 +364,6 @@ final class UploadExecutor {
         Decider.policy(r) == DeletionPolicy.Orphan
             ? "its CSRs stay in CAS"
             : "its CSRs are deleted from CAS");
-  }
-
-  private AliyunCsr writeAnnotations(AliyunCsr r, UploadProtocol.WriteListener listener)
-      throws KubeApi.WriteRefused {
-    AliyunCsrStatus status = r.getStatus();
-    Map<String, String> values = new LinkedHashMap<>();
-    values.put(CasAnnotations.CSR_ID, Long.toString(status.getCsrId()));
-    if (status.getRequestId() != null) {
-      values.put(CasAnnotations.REQUEST_ID, status.getRequestId());
-    }
-    if (status.getUploadName() != null && r.getSpec().getCsrId() == null) {
-      values.put(
-          CasAnnotations.UPLOAD_INTENT,
-          new UploadIntent(
-                  status.getUploadName(), status.getCsrSha256(), status.getPublicKeySha256())
-              .encode());
-    }
-    JsonPatch patch = StatusWriter.fenceOnVersion(r);
-    StatusWriter.annotate(r, patch, values);
-    AliyunCsr written = writer.patch(r, patch, listener);
-    crashPoints.reach(CrashPoints.Point.AFTER_RECORD);
-    return written;
   }
 
   // ---- CAS ---------------------------------------------------------------------------------

@@ -71,8 +71,14 @@ class AliyunCsrIT {
     assertThat(condition(ready, "Reconciling").getStatus()).isEqualTo("False");
     assertThat(condition(ready, "Stalled").getStatus()).isEqualTo("False");
     assertThat(condition(ready, "Ready").getReason()).isEqualTo("Uploaded");
+    // Status is the record; the annotations only carry the intent, as a trace for a restore.
     assertThat(ready.getMetadata().getAnnotations())
-        .containsEntry(CasAnnotations.CSR_ID, Long.toString(inCas.csrId()));
+        .doesNotContainKey(CasAnnotations.CSR_ID)
+        .containsEntry(
+            CasAnnotations.UPLOAD_INTENT,
+            new dev.aliyuncsr.operator.upload.UploadIntent(
+                    status.getUploadName(), status.getCsrSha256(), status.getPublicKeySha256())
+                .encode());
     await()
         .atMost(OperatorHarness.timeout())
         .until(() -> events(ns, "shop").stream().anyMatch(e -> "Uploaded".equals(e.getReason())));
@@ -198,16 +204,11 @@ class AliyunCsrIT {
 
   // --- helpers
 
-  /** Ready, and the CsrId recorded in its annotation (written right after the status). */
+  /** Ready: the upload's result is in status, the last of its three writes. */
   static AliyunCsr awaitReady(String ns, String name) {
     return await()
         .atMost(OperatorHarness.timeout())
-        .until(
-            () -> harness.get(ns, name),
-            r ->
-                isReady(r)
-                    && r.getMetadata().getAnnotations() != null
-                    && r.getMetadata().getAnnotations().containsKey(CasAnnotations.CSR_ID));
+        .until(() -> harness.get(ns, name), AliyunCsrIT::isReady);
   }
 
   static AliyunCsr awaitReason(String ns, String name, String reason) {

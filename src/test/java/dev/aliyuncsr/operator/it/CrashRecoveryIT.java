@@ -12,7 +12,6 @@ import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.OperatorProcess;
 import dev.aliyuncsr.operator.testing.TestPki;
-import dev.aliyuncsr.operator.upload.CasAnnotations;
 import dev.aliyuncsr.operator.upload.CrashPoints;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
@@ -75,10 +74,7 @@ class CrashRecoveryIT {
               .atMost(Duration.ofSeconds(90))
               .until(
                   () -> client.resources(AliyunCsr.class).inNamespace(ns).withName("crash").get(),
-                  r ->
-                      AliyunCsrIT.isReady(r)
-                          && r.getMetadata().getAnnotations() != null
-                          && r.getMetadata().getAnnotations().containsKey(CasAnnotations.CSR_ID));
+                  AliyunCsrIT::isReady);
       List<StoredCsr> stored =
           emulator.csrs().stream()
               .filter(c -> c.name().equals(ready.getStatus().getUploadName()))

@@ -257,6 +257,8 @@ class ExactlyOnceProtocolIT {
               r.getMetadata()
                   .getAnnotations()
                   .put(CasAnnotations.CSR_ID, Long.toString(csrIdVictim.csrId()));
+              // In the same edit: a reconcile request, whose handling status records.
+              r.getMetadata().getAnnotations().put(CasAnnotations.RECONCILE_REQUESTED_AT, "forged");
               return r;
             });
     // An annotation edit does not change the generation; it reaches the reconciler all the same.
@@ -265,7 +267,7 @@ class ExactlyOnceProtocolIT {
             .atMost(WAIT)
             .until(
                 () -> harness.get(ns, "mine"),
-                r -> Long.toString(own).equals(annotation(r, CasAnnotations.CSR_ID)));
+                r -> "forged".equals(r.getStatus().getLastHandledReconcileAt()));
     assertThat(AliyunCsrIT.isReady(after)).isTrue();
     assertThat(after.getStatus().getCsrId()).isEqualTo(own);
     Calls edited = Calls.now();
@@ -326,7 +328,7 @@ class ExactlyOnceProtocolIT {
                 () -> harness.get(ns, "lostmine"),
                 r ->
                     AliyunCsrIT.isReady(r)
-                        && Long.toString(own).equals(annotation(r, CasAnnotations.CSR_ID))
+                        && Long.valueOf(own).equals(r.getStatus().getCsrId())
                         && Boolean.TRUE.equals(r.getStatus().getPrivateKeyUploaded()));
     Calls after = Calls.now();
     System.out.printf("forged annotation, status lost: CAS calls %s%n", after.minus(before));
@@ -472,7 +474,7 @@ class ExactlyOnceProtocolIT {
                 r ->
                     AliyunCsrIT.isReady(r)
                         && r.hasFinalizer(CasAnnotations.FINALIZER)
-                        && Long.toString(csrId).equals(annotation(r, CasAnnotations.CSR_ID)));
+                        && annotation(r, CasAnnotations.UPLOAD_INTENT) != null);
     assertThat(restored.getStatus().getCsrId()).isEqualTo(csrId);
     assertThat(annotation(restored, CasAnnotations.UPLOAD_INTENT)).isNotBlank();
     assertThat(restored.getMetadata().getLabels()).containsEntry("app", "from-git");
@@ -660,11 +662,7 @@ class ExactlyOnceProtocolIT {
   }
 
   static AliyunCsr awaitReady(String ns, String name) {
-    return await()
-        .atMost(WAIT)
-        .until(
-            () -> harness.get(ns, name),
-            r -> AliyunCsrIT.isReady(r) && annotation(r, CasAnnotations.CSR_ID) != null);
+    return await().atMost(WAIT).until(() -> harness.get(ns, name), AliyunCsrIT::isReady);
   }
 
   static AliyunCsr awaitReason(String ns, String name, String reason) {

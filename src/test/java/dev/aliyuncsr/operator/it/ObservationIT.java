@@ -283,14 +283,7 @@ class ObservationIT {
   // ---- helpers ---------------------------------------------------------------------------------
 
   static AliyunCsr awaitReady(String ns, String name) {
-    return await()
-        .atMost(WAIT)
-        .until(
-            () -> harness.get(ns, name),
-            r ->
-                AliyunCsrIT.isReady(r)
-                    && r.getMetadata().getAnnotations() != null
-                    && r.getMetadata().getAnnotations().get(CasAnnotations.CSR_ID) != null);
+    return await().atMost(WAIT).until(() -> harness.get(ns, name), AliyunCsrIT::isReady);
   }
 
   /** Reconciles that ended paused, as the operator counts them. */
