@@ -201,9 +201,15 @@ class ObservationIT {
         .isNull();
 
     removeAnnotation(ns, "paused", CasAnnotations.PAUSED);
-    AliyunCsr ready = awaitReady(ns, "paused");
+    AliyunCsr ready =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> harness.get(ns, "paused"),
+                r ->
+                    AliyunCsrIT.isReady(r)
+                        && "while-paused".equals(r.getStatus().getLastHandledReconcileAt()));
     assertThat(ready.getStatus().condition("Paused")).as("gone once resumed").isEmpty();
-    assertThat(ready.getStatus().getLastHandledReconcileAt()).isEqualTo("while-paused");
     long csrId = ready.getStatus().getCsrId();
 
     // Paused again, then deleted under Delete: the deletion waits and says so.
