@@ -1,7 +1,6 @@
 package dev.aliyuncsr.operator.it;
 
 import static dev.aliyuncsr.operator.testing.Tenancy.aliyunCsr;
-import static dev.aliyuncsr.operator.testing.Tenancy.isStalled;
 import static dev.aliyuncsr.operator.testing.Tenancy.readyMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -127,12 +126,8 @@ class TenantIsolationIT {
 
     // a) Stalled first, then deleted.
     tenancy.create(attacker, attackCopy(shop, attacker.namespace, "intruder", "tls"));
-    AliyunCsr refused =
-        await()
-            .atMost(Tenancy.WAIT)
-            .until(
-                () -> tenancy.get(attacker.namespace, "intruder"),
-                r -> isStalled(r, Reasons.ACCOUNT_NOT_PERMITTED));
+    AliyunCsr refused = tenancy.awaitVerdict(attacker.namespace, "intruder");
+    assertThat(Tenancy.verdict(refused)).isEqualTo("Stalled " + Reasons.ACCOUNT_NOT_PERMITTED);
     assertThat(readyMessage(refused))
         .contains(account, attacker.namespace, "nothing is sent to CAS");
     assertThat(tenancy.awaitWarning(attacker.namespace, "intruder", Reasons.ACCOUNT_NOT_PERMITTED))
@@ -263,11 +258,8 @@ class TenantIsolationIT {
         attackCopy(exported.get("orphaned"), attacker.namespace, "with-key", "with-own-key");
     keyed.getSpec().setKeySecretRef(new SecretKeyRef("with-own-key", null));
     tenancy.create(attacker, keyed);
-    await()
-        .atMost(Tenancy.WAIT)
-        .until(
-            () -> tenancy.get(attacker.namespace, "with-key"),
-            r -> isStalled(r, Reasons.KEY_MISMATCH));
+    assertThat(Tenancy.verdict(tenancy.awaitVerdict(attacker.namespace, "with-key")))
+        .isEqualTo("Stalled " + Reasons.KEY_MISMATCH);
     tenancy.awaitWarning(attacker.namespace, "with-key", Reasons.KEY_MISMATCH);
     tenancy.delete(attacker, "with-key");
     tenancy.awaitGone(attacker.namespace, "with-key");
@@ -303,48 +295,59 @@ class TenantIsolationIT {
     String two = "handle-2-" + attacker.namespace;
     tenancy.casAccount(one, cas, first, 50, victim.namespace);
     tenancy.casAccount(two, cas, second, 50, attacker.namespace);
-    var pki = ec("shop.handles.example.com");
-    tenancy.secret(victim, "tls", pki.csrPem(), null);
-    tenancy.create(victim, aliyunCsr(victim.namespace, "shop", "tls", one));
-    long csrId = awaitSettled(victim.namespace, "shop").getStatus().getCsrId();
-    var victimCalls = cas.csrCallStats(csrId);
+    // The victim records three CSRs through handle 1 (see Victims); the attacker, through handle
+    // 2, adopts each with the victim's public CSR.
+    Victims victims = recordVictims(victim, first.accountId(), one, true);
+    Map<String, Map<String, Map<String, Integer>>> before = new HashMap<>();
+    for (String name : Victims.NAMES) {
+      before.put(name, cas.csrCallStats(victims.id(name)));
+      adoptAsAttacker(attacker, two, "adopt-" + name, victims.id(name), victims.csr(name));
+    }
+    for (String name : Victims.NAMES) {
+      long id = victims.id(name);
+      AliyunCsr refused = tenancy.awaitVerdict(attacker.namespace, "adopt-" + name);
+      assertThat(Tenancy.verdict(refused))
+          .as(name)
+          .isEqualTo("Stalled " + Reasons.ADOPTION_CONFLICT);
+      assertThat(readyMessage(refused)).contains(victim.namespace + "/" + name + " records it");
+      assertThat(
+              tenancy.awaitWarning(attacker.namespace, "adopt-" + name, Reasons.ADOPTION_CONFLICT))
+          .contains(Long.toString(id));
+      assertThat(refused.getStatus().getCsrId()).isNull();
+      assertThat(cas.csrCallStats(id)).as("nothing named it").isEqualTo(before.get(name));
+    }
 
-    tenancy.secret(attacker, "tls", pki.csrPem(), null);
-    AliyunCsr adopt = aliyunCsr(attacker.namespace, "adopt", "tls", two);
-    adopt.getSpec().setCsrId(csrId);
-    tenancy.create(attacker, adopt);
-    AliyunCsr refused =
-        await()
-            .atMost(Tenancy.WAIT)
-            .until(
-                () -> tenancy.get(attacker.namespace, "adopt"),
-                r -> isStalled(r, Reasons.ADOPTION_CONFLICT));
-    assertThat(readyMessage(refused)).contains(victim.namespace + "/shop records it");
-    assertThat(tenancy.awaitWarning(attacker.namespace, "adopt", Reasons.ADOPTION_CONFLICT))
-        .contains(Long.toString(csrId));
-    assertThat(refused.getStatus().getCsrId()).isNull();
-    assertThat(cas.csrCallStats(csrId)).as("nothing named it").isEqualTo(victimCalls);
-
-    // The victim replaces its CSR and deletes the old one, then deletes the resource: both go.
-    tenancy.secret(victim, "tls", ec("shop2.handles.example.com").csrPem(), null);
+    // The victim replaces its uploaded CSR (the old one is deleted), then deletes its objects.
+    long uploaded = victims.id("uploaded");
+    var replacement = ec("uploaded2.example.com");
+    tenancy.secret(victim, "uploaded", replacement.csrPem(), replacement.pkcs8KeyPem());
     AliyunCsr replaced =
         await()
             .atMost(Tenancy.WAIT)
             .until(
-                () -> tenancy.get(victim.namespace, "shop"),
+                () -> tenancy.get(victim.namespace, "uploaded"),
                 r ->
                     Tenancy.isReady(r)
-                        && r.getStatus().getCsrId() != csrId
+                        && r.getStatus().getCsrId() != uploaded
                         && r.getStatus().getSupersededCsrs() == null);
-    assertThat(cas.csr(csrId)).as("deleted by its owner").isEmpty();
+    assertThat(cas.csr(uploaded)).as("deleted by its owner").isEmpty();
     long next = replaced.getStatus().getCsrId();
-    tenancy.delete(victim, "shop");
-    tenancy.awaitGone(victim.namespace, "shop");
+    Victims.NAMES.forEach(name -> tenancy.delete(victim, name));
+    Victims.NAMES.forEach(name -> tenancy.awaitGone(victim.namespace, name));
     assertThat(cas.csr(next)).isEmpty();
-    tenancy.delete(attacker, "adopt");
-    tenancy.awaitGone(attacker.namespace, "adopt");
-    assertThat(cas.csrCalls(csrId, "DeleteCsr")).as("its owner's only").isEqualTo(1);
-    assertThat(cas.csrCalls(csrId, "UpdateCsr")).isZero();
+    for (String name : Victims.NAMES) {
+      long id = victims.id(name);
+      assertThat(cas.csr(id)).as(name).isEmpty();
+      tenancy.delete(attacker, "adopt-" + name);
+      tenancy.awaitGone(attacker.namespace, "adopt-" + name);
+      assertThat(cas.csrCalls(id, "DeleteCsr")).as("its owner's only").isEqualTo(1);
+      assertThat(cas.csrCalls(id, "UpdateCsr"))
+          .as("none but the owner's, before the attack")
+          .isEqualTo(
+              before.get(name).getOrDefault("UpdateCsr", Map.of()).values().stream()
+                  .mapToInt(Integer::intValue)
+                  .sum());
+    }
   }
 
   // ---- 4. Adoption of a recorded CSR ----------------------------------------------------------
@@ -357,48 +360,49 @@ class TenantIsolationIT {
     CloudKey key = Tenancy.cloudAccount(cas);
     String account = "same-" + victim.namespace;
     tenancy.casAccount(account, cas, key, 50, victim.namespace, attacker.namespace);
-    var pki = ec("shop.adopt.example.com");
-    tenancy.secret(victim, "tls", pki.csrPem(), null);
-    tenancy.create(victim, aliyunCsr(victim.namespace, "shop", "tls", account));
-    long csrId = awaitSettled(victim.namespace, "shop").getStatus().getCsrId();
-
-    tenancy.secret(attacker, "tls", pki.csrPem(), null);
-    AliyunCsr adopt = aliyunCsr(attacker.namespace, "adopt", "tls", account);
-    adopt.getSpec().setCsrId(csrId);
-    tenancy.create(attacker, adopt);
-    AliyunCsr refused =
-        await()
-            .atMost(Tenancy.WAIT)
-            .until(
-                () -> tenancy.get(attacker.namespace, "adopt"),
-                r -> isStalled(r, Reasons.ADOPTION_CONFLICT));
-    assertThat(readyMessage(refused)).contains(victim.namespace + "/shop records it");
-    tenancy.awaitWarning(attacker.namespace, "adopt", Reasons.ADOPTION_CONFLICT);
+    // Recorded without their keys (see Victims); the attacker adopts each.
+    Victims victims = recordVictims(victim, key.accountId(), account, false);
+    for (String name : Victims.NAMES) {
+      adoptAsAttacker(attacker, account, "adopt-" + name, victims.id(name), victims.csr(name));
+    }
+    for (String name : Victims.NAMES) {
+      AliyunCsr refused = tenancy.awaitVerdict(attacker.namespace, "adopt-" + name);
+      assertThat(Tenancy.verdict(refused))
+          .as(name)
+          .isEqualTo("Stalled " + Reasons.ADOPTION_CONFLICT);
+      assertThat(readyMessage(refused)).contains(victim.namespace + "/" + name + " records it");
+      tenancy.awaitWarning(attacker.namespace, "adopt-" + name, Reasons.ADOPTION_CONFLICT);
+    }
 
     // The owner adds its key (UpdateCsr), then deletes (DeleteCsr): neither is blocked.
-    tenancy.secret(victim, "tls", pki.csrPem(), pki.pkcs8KeyPem());
-    tenancy.edit(
-        victim,
-        "shop",
-        r -> {
-          r.getSpec().setKeySecretRef(new SecretKeyRef("tls", null));
-          return r;
-        });
-    await()
-        .atMost(Tenancy.WAIT)
-        .until(
-            () -> tenancy.get(victim.namespace, "shop"),
-            r -> Tenancy.isReady(r) && Boolean.TRUE.equals(r.getStatus().getPrivateKeyUploaded()));
-    assertThat(cas.csr(csrId).orElseThrow().hasPrivateKey()).isTrue();
-    assertThat(cas.csrCalls(csrId, "UpdateCsr", CasEmulator.OK)).isEqualTo(1);
-    tenancy.delete(victim, "shop");
-    tenancy.awaitGone(victim.namespace, "shop");
-    assertThat(cas.csr(csrId)).isEmpty();
-    assertThat(cas.csrCalls(csrId, "DeleteCsr")).isEqualTo(1);
-    tenancy.delete(attacker, "adopt");
-    tenancy.awaitGone(attacker.namespace, "adopt");
-    assertThat(cas.csrCalls(csrId, "DeleteCsr")).isEqualTo(1);
-    assertThat(cas.csrCalls(csrId, "UpdateCsr")).isEqualTo(1);
+    for (String name : Victims.NAMES) {
+      tenancy.secret(victim, name, victims.csr(name).csrPem(), victims.csr(name).pkcs8KeyPem());
+      tenancy.edit(
+          victim,
+          name,
+          r -> {
+            r.getSpec().setKeySecretRef(new SecretKeyRef(name, null));
+            return r;
+          });
+    }
+    for (String name : Victims.NAMES) {
+      long id = victims.id(name);
+      AliyunCsr keyed = tenancy.awaitVerdict(victim.namespace, name);
+      assertThat(Tenancy.verdict(keyed)).as(name).startsWith("Ready");
+      assertThat(keyed.getStatus().getPrivateKeyUploaded()).isTrue();
+      assertThat(cas.csr(id).orElseThrow().hasPrivateKey()).isTrue();
+      assertThat(cas.csrCalls(id, "UpdateCsr", CasEmulator.OK)).isEqualTo(1);
+      tenancy.delete(victim, name);
+    }
+    for (String name : Victims.NAMES) {
+      long id = victims.id(name);
+      tenancy.awaitGone(victim.namespace, name);
+      assertThat(cas.csr(id)).as(name).isEmpty();
+      tenancy.delete(attacker, "adopt-" + name);
+      tenancy.awaitGone(attacker.namespace, "adopt-" + name);
+      assertThat(cas.csrCalls(id, "DeleteCsr")).isEqualTo(1);
+      assertThat(cas.csrCalls(id, "UpdateCsr")).isEqualTo(1);
+    }
   }
 
   @Test
@@ -422,12 +426,8 @@ class TenantIsolationIT {
     AliyunCsr adopt = aliyunCsr(attacker.namespace, "adopt", "tls", account);
     adopt.getSpec().setCsrId(csrId);
     tenancy.create(attacker, adopt);
-    AliyunCsr refused =
-        await()
-            .atMost(Tenancy.WAIT)
-            .until(
-                () -> tenancy.get(attacker.namespace, "adopt"),
-                r -> isStalled(r, Reasons.ADOPTION_CONFLICT));
+    AliyunCsr refused = tenancy.awaitVerdict(attacker.namespace, "adopt");
+    assertThat(Tenancy.verdict(refused)).isEqualTo("Stalled " + Reasons.ADOPTION_CONFLICT);
     assertThat(readyMessage(refused))
         .contains("CAS names it " + web.getStatus().getUploadName())
         .contains("another AliyunCsr");
@@ -465,10 +465,10 @@ class TenantIsolationIT {
         .isTrue();
     tenancy.delete(user, "without-key");
     tenancy.awaitGone(user.namespace, "without-key");
-    assertThat(tenancy.awaitWarning(user.namespace, "without-key", Reasons.CSR_NOT_PROVEN))
-        .contains(Long.toString(csrId), "proof of possession");
     assertThat(cas.csr(csrId)).isPresent();
     assertThat(cas.csrCalls(csrId, "DeleteCsr")).isZero();
+    assertThat(tenancy.awaitWarning(user.namespace, "without-key", Reasons.CSR_NOT_PROVEN))
+        .contains(Long.toString(csrId), "proof of possession");
 
     // Adopted with its private key: the key is proof; it is sent, and the CSR deleted with it.
     tenancy.secret(user, "private", pki.csrPem(), pki.pkcs8KeyPem());
@@ -530,7 +530,8 @@ class TenantIsolationIT {
     assertThat(Boolean.TRUE.equals(same.getStatus().getPrivateKeyUploaded())).isTrue();
     assertThat(cas.csrCalls(sameId, "UpdateCsr")).as("CAS holds its key already").isZero();
 
-    AliyunCsr changed = tenancy.awaitReady(user.namespace, "changed");
+    AliyunCsr changed = tenancy.awaitVerdict(user.namespace, "changed");
+    assertThat(Tenancy.verdict(changed)).isEqualTo("Ready " + Reasons.UPLOADED);
     long predecessorId = originals.get("changed").getStatus().getCsrId();
     long ownId = changed.getStatus().getCsrId();
     assertThat(ownId).isNotEqualTo(predecessorId);
@@ -553,6 +554,90 @@ class TenantIsolationIT {
     assertThat(predecessor.privateKeyPem()).isEqualTo(csrs.get("changed").pkcs8KeyPem());
     assertThat(cas.csrCalls(predecessorId, "DeleteCsr")).isZero();
     assertThat(cas.csrCalls(predecessorId, "UpdateCsr")).isZero();
+  }
+
+  /**
+   * A victim's recorded CSRs by object name, the least protected first: "legacy" was uploaded by
+   * the version before the mark (its name in CAS carries none: only the record protects it),
+   * "adopted" was made elsewhere (no mark either, but an adoption), "uploaded" carries its mark.
+   */
+  record Victims(Map<String, Long> ids, Map<String, TestPki.Material> csrs) {
+    static final List<String> NAMES = List.of("legacy", "adopted", "uploaded");
+
+    long id(String name) {
+      return ids.get(name);
+    }
+
+    TestPki.Material csr(String name) {
+      return csrs.get(name);
+    }
+  }
+
+  /**
+   * The victim's three recorded CSRs (with their keys in keySecretRef when {@code withKeys}, which
+   * the uploads then carry too).
+   */
+  static Victims recordVictims(
+      NamespaceUser victim, String cloudAccount, String account, boolean withKeys) {
+    Map<String, TestPki.Material> csrs = new HashMap<>();
+    Victims.NAMES.forEach(name -> csrs.put(name, ec(name + ".victim.example.com")));
+    long madeElsewhere =
+        tenancy
+            .cas
+            .putCsr(cloudAccount, "made-elsewhere", csrs.get("adopted").csrPem(), null)
+            .csrId();
+    for (String name : Victims.NAMES) {
+      var csr = csrs.get(name);
+      tenancy.secret(victim, name, csr.csrPem(), withKeys ? csr.pkcs8KeyPem() : null);
+      AliyunCsr r = aliyunCsr(victim.namespace, name, name, account);
+      if (name.equals("adopted")) {
+        r.getSpec().setCsrId(madeElsewhere);
+      }
+      if (withKeys) {
+        r.getSpec().setKeySecretRef(new SecretKeyRef(name, null));
+      }
+      tenancy.create(victim, r);
+    }
+    Map<String, Long> ids = new HashMap<>();
+    for (String name : Victims.NAMES) {
+      ids.put(name, awaitSettled(victim.namespace, name).getStatus().getCsrId());
+    }
+    assertThat(ids.get("adopted")).isEqualTo(madeElsewhere);
+    // As the version before the mark named its uploads: namespace, name and a UID hash.
+    AliyunCsr legacy = tenancy.get(victim.namespace, "legacy");
+    renameInConsole(
+        cloudAccount,
+        ids.get("legacy"),
+        victim.namespace + "-legacy-" + legacy.getMetadata().getUid().substring(0, 8));
+    return new Victims(ids, csrs);
+  }
+
+  /** The CSR's name in CAS becomes {@code name}, nothing else changes, and no call is counted. */
+  static void renameInConsole(String cloudAccount, long csrId, String name) {
+    StoredCsr c = tenancy.cas.csr(csrId).orElseThrow();
+    assertThat(tenancy.cas.deleteInConsole(cloudAccount, csrId)).isTrue();
+    tenancy.cas.putCsr(
+        cloudAccount,
+        new StoredCsr(
+            c.csrId(),
+            name,
+            c.csrPem(),
+            c.privateKeyPem(),
+            c.commonName(),
+            c.sans(),
+            c.algorithm(),
+            c.keySize(),
+            c.keySha2(),
+            c.createdAt()));
+  }
+
+  /** The attacker sets spec.csrId to the victim's CsrId, with the victim's public CSR. */
+  static void adoptAsAttacker(
+      NamespaceUser attacker, String account, String name, long csrId, TestPki.Material csr) {
+    tenancy.secret(attacker, name, csr.csrPem(), null);
+    AliyunCsr adopt = aliyunCsr(attacker.namespace, name, name, account);
+    adopt.getSpec().setCsrId(csrId);
+    tenancy.create(attacker, adopt);
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -643,7 +728,9 @@ class TenantIsolationIT {
         user,
         name,
         r -> {
-          r.getMetadata().getAnnotations().put(CasAnnotations.PAUSED, "true");
+          Map<String, String> annotations = new HashMap<>(annotations(r));
+          annotations.put(CasAnnotations.PAUSED, "true");
+          r.getMetadata().setAnnotations(annotations);
           return r;
         });
     await().atMost(Tenancy.WAIT).until(() -> tenancy.get(user.namespace, name), r -> paused(r));
@@ -654,7 +741,9 @@ class TenantIsolationIT {
         user,
         name,
         r -> {
-          r.getMetadata().getAnnotations().remove(CasAnnotations.PAUSED);
+          Map<String, String> annotations = new HashMap<>(annotations(r));
+          annotations.remove(CasAnnotations.PAUSED);
+          r.getMetadata().setAnnotations(annotations);
           return r;
         });
   }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
@@ -240,6 +241,40 @@ public final class Tenancy implements AutoCloseable {
         .atMost(WAIT)
         .pollInterval(Duration.ofMillis(100))
         .until(() -> get(namespace, name), r -> hasReason(r, reason));
+  }
+
+  /**
+   * Waits for a verdict on the current generation: Ready=True or Stalled=True (a status kept as
+   * lost has conditions only, each with its observedGeneration).
+   */
+  public AliyunCsr awaitVerdict(String namespace, String name) {
+    return await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> get(namespace, name),
+            r ->
+                r != null
+                    && r.getStatus() != null
+                    && (isCurrentAndTrue(r, "Ready") || isCurrentAndTrue(r, "Stalled")));
+  }
+
+  private static boolean isCurrentAndTrue(AliyunCsr r, String type) {
+    return r.getStatus()
+        .condition(type)
+        .filter(c -> Objects.equals(c.getObservedGeneration(), r.getMetadata().getGeneration()))
+        .map(c -> "True".equals(c.getStatus()))
+        .orElse(false);
+  }
+
+  /** "Ready Reason" or "Stalled Reason": what a verdict says, for assertions. */
+  public static String verdict(AliyunCsr r) {
+    String type = isTrue(r, "Stalled") ? "Stalled" : "Ready";
+    return type + " " + r.getStatus().condition(type).orElseThrow().getReason();
+  }
+
+  private static boolean isTrue(AliyunCsr r, String type) {
+    return r.getStatus().condition(type).map(c -> "True".equals(c.getStatus())).orElse(false);
   }
 
   public void awaitGone(String namespace, String name) {
