@@ -15,7 +15,11 @@ final class CallCounters {
   private final Map<String, CallCounters> perAccount = new ConcurrentHashMap<>();
   private final Map<String, CallCounters> perInstance = new ConcurrentHashMap<>();
   private final Map<Long, CallCounters> perCsr = new ConcurrentHashMap<>();
-  private final Map<String, java.util.List<java.time.Instant>> arrivals = new ConcurrentHashMap<>();
+  private final Map<String, java.util.ArrayDeque<java.time.Instant>> arrivals =
+      new ConcurrentHashMap<>();
+
+  /** How many arrival times are kept per account: the latest, so a soak's memory stays bounded. */
+  static final int ARRIVALS_KEPT = 100_000;
 
   /** Counts the call overall and, when {@code accountId} is not null, for that account too. */
   void record(String accountId, String action, String outcome) {
@@ -43,15 +47,19 @@ final class CallCounters {
 
   /** A call of the account arrived at {@code at}. */
   void arrived(String accountId, java.time.Instant at) {
-    arrivals
-        .computeIfAbsent(
-            accountId, a -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()))
-        .add(at);
+    java.util.ArrayDeque<java.time.Instant> times =
+        arrivals.computeIfAbsent(accountId, a -> new java.util.ArrayDeque<>());
+    synchronized (times) {
+      if (times.size() == ARRIVALS_KEPT) {
+        times.removeFirst();
+      }
+      times.addLast(at);
+    }
   }
 
-  /** When the account's calls arrived, in arrival order; a snapshot. */
+  /** When the account's latest calls arrived, in arrival order; a snapshot. */
   java.util.List<java.time.Instant> arrivals(String accountId) {
-    java.util.List<java.time.Instant> times = arrivals.get(accountId);
+    java.util.ArrayDeque<java.time.Instant> times = arrivals.get(accountId);
     if (times == null) {
       return java.util.List.of();
     }

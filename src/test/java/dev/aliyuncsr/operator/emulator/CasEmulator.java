@@ -423,7 +423,7 @@ public final class CasEmulator implements AutoCloseable {
 
   /**
    * When each of the account's requests (any action, any outcome) arrived, by the wall clock, in
-   * arrival order; a snapshot.
+   * arrival order; the latest 100,000; a snapshot.
    */
   public List<java.time.Instant> accountCallTimes(String accountId) {
     return counters.arrivals(accountId);
