@@ -7,13 +7,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Calls per action and outcome ("OK", an error Code, or "LostResponse"), overall, per account and
- * per certificate instance.
+ * Calls per action and outcome ("OK", an error Code, or "LostResponse"), overall, per account, per
+ * certificate instance and per CsrId; and when each of an account's calls arrived.
  */
 final class CallCounters {
   private final Map<String, Map<String, AtomicInteger>> counts = new ConcurrentHashMap<>();
   private final Map<String, CallCounters> perAccount = new ConcurrentHashMap<>();
   private final Map<String, CallCounters> perInstance = new ConcurrentHashMap<>();
+  private final Map<Long, CallCounters> perCsr = new ConcurrentHashMap<>();
+  private final Map<String, java.util.ArrayDeque<java.time.Instant>> arrivals =
+      new ConcurrentHashMap<>();
+
+  /** How many arrival times are kept per account: the latest, so a soak's memory stays bounded. */
+  static final int ARRIVALS_KEPT = 100_000;
 
   /** Counts the call overall and, when {@code accountId} is not null, for that account too. */
   void record(String accountId, String action, String outcome) {
@@ -26,6 +32,40 @@ final class CallCounters {
   /** Counts the call also for the instance it named. */
   void recordForInstance(String instanceId, String action, String outcome) {
     perInstance.computeIfAbsent(instanceId, i -> new CallCounters()).record(action, outcome);
+  }
+
+  /** Counts the call also for the CsrId it named. */
+  void recordForCsr(long csrId, String action, String outcome) {
+    perCsr.computeIfAbsent(csrId, i -> new CallCounters()).record(action, outcome);
+  }
+
+  /** The CsrId's counters; empty ones for a CsrId no call named. */
+  CallCounters ofCsr(long csrId) {
+    CallCounters counters = perCsr.get(csrId);
+    return counters == null ? new CallCounters() : counters;
+  }
+
+  /** A call of the account arrived at {@code at}. */
+  void arrived(String accountId, java.time.Instant at) {
+    java.util.ArrayDeque<java.time.Instant> times =
+        arrivals.computeIfAbsent(accountId, a -> new java.util.ArrayDeque<>());
+    synchronized (times) {
+      if (times.size() == ARRIVALS_KEPT) {
+        times.removeFirst();
+      }
+      times.addLast(at);
+    }
+  }
+
+  /** When the account's latest calls arrived, in arrival order; a snapshot. */
+  java.util.List<java.time.Instant> arrivals(String accountId) {
+    java.util.ArrayDeque<java.time.Instant> times = arrivals.get(accountId);
+    if (times == null) {
+      return java.util.List.of();
+    }
+    synchronized (times) {
+      return times.stream().sorted().toList();
+    }
   }
 
   /** The instance's counters; empty ones for an instance no call named. */
@@ -79,5 +119,7 @@ final class CallCounters {
     counts.clear();
     perAccount.clear();
     perInstance.clear();
+    perCsr.clear();
+    arrivals.clear();
   }
 }

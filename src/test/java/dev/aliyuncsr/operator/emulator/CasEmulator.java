@@ -34,7 +34,18 @@ import java.util.Optional;
  * counted before its answer is written, so after an SDK call returns the counters already include
  * it. An answer the client stopped waiting for (read timeout) still counts by the answer the
  * emulator produced. A call naming a certificate instance (its InstanceId, or a CertId of its) is
- * counted for that instance too ({@link #instanceCalls}).
+ * counted for that instance too ({@link #instanceCalls}), and a call naming a CsrId (GetCsrDetail,
+ * DeleteCsr, UpdateCsr) for that CsrId ({@link #csrCalls}), whichever account it came from and
+ * whatever its outcome: "no DeleteCsr ever reached CsrId N" is {@code csrCalls(N, "DeleteCsr") ==
+ * 0}. When each of an account's requests arrived is kept too ({@link #accountCallTimes}), to check
+ * a rate over any one second.
+ *
+ * <p><b>Read-after-write lag.</b> {@link #setReadAfterWriteLag(Duration)} makes a newly stored CSR
+ * invisible to the reads of its account for a while, as an eventually consistent service may: for
+ * {@code lag} after its createdAt (the emulator's clock), ListCsr leaves it out and GetCsrDetail
+ * answers {@code NotFound.Csr} exactly as for a CSR that does not exist. UploadCsr has stored it
+ * and returned its CsrId; UpdateCsr and DeleteCsr see it at once. Whether, and how long, the real
+ * service lags is UNCONFIRMED. Off (zero) by default and after {@link #reset()}.
  *
  * <p><b>Accounts.</b> Every AccessKey belongs to an account (a main-account id, the "ParentUid" CAS
  * counts quotas by). Keys registered without one belong to {@value #DEFAULT_ACCOUNT}. An account
@@ -338,6 +349,15 @@ public final class CasEmulator implements AutoCloseable {
     faults.allowAction(accessKeyId, action);
   }
 
+  /**
+   * From now on, a CSR stored less than {@code lag} ago (by its createdAt, on the emulator's clock)
+   * is invisible to ListCsr and GetCsrDetail (see the class comment); {@link Duration#ZERO} turns
+   * it off. Applies to CSRs stored before the call too.
+   */
+  public void setReadAfterWriteLag(Duration lag) {
+    actions.setReadLag(Objects.requireNonNull(lag));
+  }
+
   /** Replaces the clock used for x-acs-date checks and createdAt, e.g. to make callers stale. */
   public void setClock(Clock newClock) {
     clock.set(Objects.requireNonNull(newClock));
@@ -381,6 +401,32 @@ public final class CasEmulator implements AutoCloseable {
   /** The account's action → outcome → count, sorted; a snapshot. */
   public Map<String, Map<String, Integer>> accountCallStats(String accountId) {
     return counters.of(accountId).snapshot();
+  }
+
+  /**
+   * Requests of the action that named this CsrId (GetCsrDetail, DeleteCsr, UpdateCsr), from any
+   * account, whatever their outcome.
+   */
+  public int csrCalls(long csrId, String action) {
+    return counters.ofCsr(csrId).calls(action);
+  }
+
+  /** Requests of the action that named this CsrId, with this outcome. */
+  public int csrCalls(long csrId, String action, String outcome) {
+    return counters.ofCsr(csrId).calls(action, outcome);
+  }
+
+  /** The CsrId's action → outcome → count, sorted; a snapshot. */
+  public Map<String, Map<String, Integer>> csrCallStats(long csrId) {
+    return counters.ofCsr(csrId).snapshot();
+  }
+
+  /**
+   * When each of the account's requests (any action, any outcome) arrived, by the wall clock, in
+   * arrival order; the latest 100,000; a snapshot.
+   */
+  public List<java.time.Instant> accountCallTimes(String accountId) {
+    return counters.arrivals(accountId);
   }
 
   /** Every account's stored CSRs in CsrId order; a snapshot. */
@@ -627,12 +673,13 @@ public final class CasEmulator implements AutoCloseable {
 
   /**
    * Forgets CSRs, instances and their certificates, counters and faults (runtime rate limits,
-   * automatic validation and the chain mode included). AccessKeys, the builder's rate limits, the
-   * clock, the test CA, remembered nonces and the CsrId, InstanceId and CertificateId sequences
-   * stay: an id from before the reset never names something new.
+   * automatic validation, the chain mode and the read-after-write lag included). AccessKeys, the
+   * builder's rate limits, the clock, the test CA, remembered nonces and the CsrId, InstanceId and
+   * CertificateId sequences stay: an id from before the reset never names something new.
    */
   public void reset() {
     faults.clear();
+    actions.setReadLag(Duration.ZERO);
     configuredLimits.forEach(Runnable::run);
     store.clear();
     lifecycle.reset();

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * CAS 2020-04-07 (the CSR actions, {@link CsrActions}, and the certificate-instance actions, {@link
  * InstanceActions}), on the same port: the real endpoints differ only by host name. Every request
  * is counted exactly once, under its action and outcome, before the answer leaves; a call naming a
- * certificate instance is counted for that instance too.
+ * certificate instance, or a CsrId, is counted for that instance or CsrId too.
  */
 final class CasGateway {
   static final String API_VERSION = "2020-04-07";
@@ -73,12 +73,14 @@ final class CasGateway {
   }
 
   HttpAnswer handle(RawHttpRequest request) {
+    java.time.Instant arrived = java.time.Instant.now();
     String requestId = UUID.randomUUID().toString().toUpperCase(Locale.ROOT);
     String action = request.header("x-acs-action");
     String nonce = request.header("x-acs-signature-nonce");
     boolean reachedAction = false;
     String accountId = null;
     String instanceId = null;
+    Long csrId = null;
     HttpAnswer answer;
     String outcome;
     try {
@@ -87,6 +89,7 @@ final class CasGateway {
         action = query.get("Action").orElse(null);
       }
       instanceId = instances.instanceNamedBy(action, query).orElse(null);
+      csrId = CsrActions.csrIdNamedBy(action, query).orElse(null);
       Map<String, Object> body;
       if (StsActions.API_VERSION.equals(version(request, query))) {
         QueryParameters parameters = withFormBody(request, query);
@@ -180,8 +183,14 @@ final class CasGateway {
               new byte[0]);
     }
     counters.record(accountId, counterKey, outcome);
+    if (accountId != null) {
+      counters.arrived(accountId, arrived);
+    }
     if (instanceId != null) {
       counters.recordForInstance(instanceId, counterKey, outcome);
+    }
+    if (csrId != null) {
+      counters.recordForCsr(csrId, counterKey, outcome);
     }
     return delayed(answer);
   }

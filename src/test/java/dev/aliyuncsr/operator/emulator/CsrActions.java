@@ -26,9 +26,40 @@ final class CsrActions {
   private final CsrStore store;
   private final Clock clock;
 
+  /** How long a newly stored CSR stays invisible to ListCsr and GetCsrDetail; zero: not at all. */
+  private volatile java.time.Duration readLag = java.time.Duration.ZERO;
+
   CsrActions(CsrStore store, Clock clock) {
     this.store = store;
     this.clock = clock;
+  }
+
+  void setReadLag(java.time.Duration lag) {
+    if (lag.isNegative()) {
+      throw new IllegalArgumentException("lag must not be negative");
+    }
+    this.readLag = lag;
+  }
+
+  /** The CsrId a call of GetCsrDetail, DeleteCsr or UpdateCsr names, if it is a number. */
+  static java.util.Optional<Long> csrIdNamedBy(String action, QueryParameters query) {
+    if (!"GetCsrDetail".equals(action)
+        && !"DeleteCsr".equals(action)
+        && !"UpdateCsr".equals(action)) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return query.get("CsrId").map(String::trim).map(Long::parseLong);
+    } catch (NumberFormatException unreadable) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Whether the reads of the CSR's account see it yet (see {@link #setReadLag}). */
+  private boolean readable(CsrStore.Entry entry) {
+    java.time.Duration lag = readLag;
+    java.time.Instant stored = entry.csr().createdAt();
+    return lag.isZero() || stored == null || !clock.instant().isBefore(stored.plus(lag));
   }
 
   Map<String, Object> handle(String action, QueryParameters query, String accountId) {
@@ -95,6 +126,9 @@ final class CsrActions {
 
     List<CsrStore.Entry> matches = new ArrayList<>();
     for (CsrStore.Entry entry : store.all(accountId)) {
+      if (!readable(entry)) {
+        continue;
+      }
       StoredCsr csr = entry.csr();
       boolean keyWordMatches =
           keyWord.isEmpty()
@@ -127,7 +161,12 @@ final class CsrActions {
   }
 
   private Map<String, Object> getCsrDetail(QueryParameters query, String accountId) {
-    StoredCsr csr = store.get(accountId, csrId(query)).orElseThrow(CasError::csrNotFound).csr();
+    StoredCsr csr =
+        store
+            .get(accountId, csrId(query))
+            .filter(this::readable)
+            .orElseThrow(CasError::csrNotFound)
+            .csr();
     Map<String, Object> body = body("Csr", csr.csrPem());
     if (csr.privateKeyPem() != null) {
       body.put("PrivateKey", csr.privateKeyPem());
