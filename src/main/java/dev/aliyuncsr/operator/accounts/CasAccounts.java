@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.accounts;
 
+import dev.aliyuncsr.operator.api.AccountNamespaceSelector;
 import dev.aliyuncsr.operator.api.AliyunCasAccount;
 import dev.aliyuncsr.operator.api.AliyunCasAccountSpec;
 import dev.aliyuncsr.operator.api.AliyunCasAccountStatus;
@@ -7,9 +8,11 @@ import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
 import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.Reasons;
+import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.cloud.CasSettings;
+import dev.aliyuncsr.operator.cloud.NanoClock;
 import dev.aliyuncsr.operator.kube.Outcome;
 import dev.aliyuncsr.operator.upload.CasRoute;
 import dev.aliyuncsr.operator.upload.StatusBuilder;
@@ -42,8 +45,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accounts the operator can call CAS with: its own credentials (the default account, unless
- * DEFAULT_ACCOUNT=none), and one per AliyunCasAccount, each with its SDK client, token bucket and
- * concurrency cap, rebuilt when the account's spec or its credential Secret changes.
+ * DEFAULT_ACCOUNT=none), and one per AliyunCasAccount, each with its SDK client and call budget. An
+ * account is rebuilt when its spec or its credential Secret changes, and when its credentials are
+ * probed again; its budget is not: it lives as long as the account, and a new spec changes its
+ * limits in place, so that no rebuild lets calls above the rate or loses a waiting caller's place.
  *
  * <p>As a {@link CasRoute} it decides, for each reconcile, which account a resource's calls go to:
  * a resource that holds CSRs calls the account that holds them (status.account), for a deletion
@@ -76,14 +81,42 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     void namespaceChanged(String namespace);
   }
 
-  /** What the operator's settings say about accounts. */
+  /**
+   * What the operator's settings say about accounts.
+   *
+   * @param observeShare the part of each account's qps (and concurrency) observation may use
+   * @param certificatesShare the part AliyunCertificate polling may use
+   * @param maxPark the longest a reconcile thread parks for its call's place in the rate
+   */
   public record Settings(
       String operatorNamespace,
       String stsEndpoint,
       String oidcTokenFile,
       CasSettings defaults,
       double observeShare,
-      Duration maxPark) {}
+      double certificatesShare,
+      Duration maxPark) {
+
+    /** The share of AliyunCertificate polling until the operator's settings name one. */
+    public static final double DEFAULT_CERTIFICATES_SHARE = 0.2;
+
+    public Settings(
+        String operatorNamespace,
+        String stsEndpoint,
+        String oidcTokenFile,
+        CasSettings defaults,
+        double observeShare,
+        Duration maxPark) {
+      this(
+          operatorNamespace,
+          stsEndpoint,
+          oidcTokenFile,
+          defaults,
+          observeShare,
+          DEFAULT_CERTIFICATES_SHARE,
+          maxPark);
+    }
+  }
 
   /** An account as last built: its client, or why it does not work. */
   private record Entry(
@@ -103,6 +136,10 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   private final BooleanSupplier leading;
   private final Clock clock;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+  /** Each AliyunCasAccount's budget, by name: kept across rebuilds, dropped with the account. */
+  private final Map<String, CallBudget> budgets = new ConcurrentHashMap<>();
+
   private final ScheduledExecutorService worker;
   private final AccountCredentialsFactory credentials;
   private SharedIndexInformer<AliyunCasAccount> accounts;
@@ -156,9 +193,33 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
         settings.defaults(),
         null,
         client,
-        settings.observeShare(),
-        settings.maxPark(),
+        newBudget(settings.defaults(), settings),
         new CallRate(() -> System.currentTimeMillis() / 1000));
+  }
+
+  private static CallBudget newBudget(CasSettings cas, Settings settings) {
+    return new CallBudget(
+        cas.qps(),
+        cas.maxConcurrentCalls(),
+        settings.maxPark(),
+        Map.of(
+            CasAccount.OBSERVE,
+            settings.observeShare(),
+            CasAccount.CERTIFICATES,
+            settings.certificatesShare()),
+        NanoClock.SYSTEM);
+  }
+
+  /**
+   * The account {@code name} as built from its spec and SDK client, on the budget it has had since
+   * it first appeared (its limits brought up to date).
+   */
+  CasAccount newAccount(
+      String name, CasSettings cas, AccountNamespaceSelector selector, CasClient sdk) {
+    CallBudget budget = budgets.computeIfAbsent(name, n -> newBudget(cas, settings));
+    budget.setLimits(cas.qps(), cas.maxConcurrentCalls());
+    return new CasAccount(
+        name, cas, selector, sdk, budget, new CallRate(() -> System.currentTimeMillis() / 1000));
   }
 
   /**
@@ -241,6 +302,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   private void rebuild(String name, boolean probeAgain) {
     Optional<AliyunCasAccount> object = accountObject(name);
     if (object.isEmpty()) {
+      budgets.remove(name);
       if (entries.remove(name) != null) {
         log.info("AliyunCasAccount {} is gone", name);
         listener.accountChanged(name);
@@ -275,15 +337,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     try {
       var creds = credentials.create(account);
       CasClient sdk = factory.create(name, cas, creds);
-      built =
-          new CasAccount(
-              name,
-              cas,
-              account.getSpec().getNamespaceSelector(),
-              sdk,
-              settings.observeShare(),
-              settings.maxPark(),
-              new CallRate(() -> System.currentTimeMillis() / 1000));
+      built = newAccount(name, cas, account.getSpec().getNamespaceSelector(), sdk);
     } catch (AccountCredentialsFactory.Problem e) {
       return new Entry(null, from, false, e.reason, e.getMessage(), now);
     } catch (CasException e) {
@@ -328,9 +382,10 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     boolean holds = StatusBuilder.holdsRecord(status);
     String desired = r.getSpec() == null ? null : r.getSpec().accountName();
     String holding = holds ? status.getAccount() : desired;
+    String namespace = r.getMetadata().getNamespace();
     if (r.isMarkedForDeletion() || r.getSpec() == null) {
       // Cleanup goes through the account that holds the CSRs, whatever the selector says now.
-      return account(holding).map(CasAccount::route).orElseGet(() -> gone(holding));
+      return account(holding).map(a -> a.route(namespace)).orElseGet(() -> gone(holding));
     }
     if (holds && !Objects.equals(holding, desired)) {
       return Route.refused(
@@ -352,7 +407,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
               null));
     }
     if (desired == null) {
-      return defaultAccount.route();
+      return defaultAccount.route(namespace);
     }
     Optional<AliyunCasAccount> object = accountObject(desired);
     Entry entry = entries.get(desired);
@@ -379,7 +434,6 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
               "AliyunCasAccount " + desired + " is being deleted; nothing new is uploaded into it",
               null));
     }
-    String namespace = r.getMetadata().getNamespace();
     if (!CasAccount.selects(
         object.get().getSpec().getNamespaceSelector(), namespace, labels(namespace))) {
       return Route.refused(
@@ -402,7 +456,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
                   + (entry == null ? "" : ": " + entry.problem()),
               Duration.ofSeconds(30)));
     }
-    return entry.account().route();
+    return entry.account().route(namespace);
   }
 
   private Map<String, String> labels(String namespace) {
@@ -441,10 +495,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     if (defaultAccount != null) {
       defaultAccount.gate().cancel(uid);
     }
-    entries.values().stream()
-        .map(Entry::account)
-        .filter(Objects::nonNull)
-        .forEach(a -> a.gate().cancel(uid));
+    budgets.values().forEach(b -> b.cancel(uid));
   }
 
   // ---- account status and finalizer -------------------------------------------------------------

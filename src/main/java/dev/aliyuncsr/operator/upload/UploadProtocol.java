@@ -79,8 +79,11 @@ public final class UploadProtocol {
    * for the budget.
    */
   public interface UploadGate {
-    /** A place in the rate for the resource {@code key}, kept until it is claimed. */
-    CallBudget.Admission admit(String key);
+    /**
+     * A turn for the resource {@code key} of namespace {@code tenant}, its place kept until it is
+     * claimed.
+     */
+    CallBudget.Admission admit(String tenant, String key);
 
     /** A slot now, waiting as long as it takes (a lease is already held). */
     CallBudget.Slot acquire() throws InterruptedException;
@@ -88,12 +91,12 @@ public final class UploadProtocol {
     /** The resource no longer needs its place. */
     void cancel(String key);
 
-    /** The gate of {@code budget}, parking a reconcile thread at most {@code maxPark}. */
-    static UploadGate of(CallBudget budget, Duration maxPark) {
+    /** The gate of {@code budget}, which parks a reconcile thread at most its maxPark. */
+    static UploadGate of(CallBudget budget) {
       return new UploadGate() {
         @Override
-        public CallBudget.Admission admit(String key) {
-          return budget.admit(key, maxPark);
+        public CallBudget.Admission admit(String tenant, String key) {
+          return budget.admit(CallBudget.Tenant.namespace(tenant), key);
         }
 
         @Override
@@ -866,7 +869,8 @@ public final class UploadProtocol {
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
     // The permit first: waiting for the CAS budget never holds a lease, nor a thread.
     if (cycle.permit == null) {
-      CallBudget.Admission admission = cycle.gate.admit(r.getMetadata().getUid());
+      CallBudget.Admission admission =
+          cycle.gate.admit(r.getMetadata().getNamespace(), r.getMetadata().getUid());
       if (admission instanceof CallBudget.Later later && later.busy()) {
         // Every concurrency slot is busy for a moment: look again soon, without a write, so
         // that an upload that hardly waits costs nothing more. A longer wait says Queued.
