@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,12 +31,22 @@ import java.util.concurrent.TimeUnit;
  * nothing waiting joins at the back. A ticket's position is the number of tickets that go before it
  * in this order: one per tenant ahead of it in the ring, and one per tenant for each round its own
  * earlier tickets take. Its time is the next free place in the rate plus one spacing per position.
- * A ticket goes as soon as its time is within {@code maxPark} and a concurrency slot is free,
- * taking the next free place; so a caller that is late for its turn holds nobody up, and a kept
- * place whose caller is late ({@link #LATE}) counts in no one's position until it is back. A tenant
- * with nothing waiting thus has at most one ticket per other waiting tenant before it, and the next
- * free place is at most {@code maxPark} plus a spacing away: its call goes within (tenants waiting)
- * / qps + maxPark.
+ * A ticket's call goes, taking the next free place, when it is first (position 0), its time is
+ * within {@code maxPark} (a blocked caller: within a moment, so that it holds a concurrency slot
+ * only for its call) and a concurrency slot is free. A caller that is not there for its turn holds
+ * nobody up: a kept place whose caller is late ({@link #LATE}), or comes back only after another's
+ * time, counts in no one's position until it is back, and then goes first. A ticket told that every
+ * slot is busy keeps its turn for the next free one (until it is late), so that callers blocked
+ * here, who are always there when a slot frees, do not take every slot from callers who come back.
+ *
+ * <p>The bound this gives. A tenant with nothing waiting joins at the back of the ring, so at most
+ * one ticket per other tenant with calls waiting goes before it, and no tenant behind it ever gets
+ * ahead (a tenant whose call goes moves behind it). A place is given only within {@code maxPark},
+ * so the next free place is at most {@code maxPark} plus a spacing away. While the rate, not the
+ * concurrency, is what limits, its call goes within (tenants with calls waiting, itself included) /
+ * qps + maxPark; later only behind an upload holding a lease, which goes first, or a call that went
+ * late. A blocked caller gives up when its place is beyond its deadline: with many tenants waiting
+ * and a low rate, its resource is looked at again after its back-off.
  */
 public final class CallBudget {
   /** A kept place this far past its time, its caller not back, is late: it holds up no one. */
@@ -48,6 +59,12 @@ public final class CallBudget {
 
   /** How soon a caller that found every concurrency slot busy asks again. */
   static final Duration BUSY_RETRY = Duration.ofMillis(100);
+
+  /** The least a caller is told to wait before it comes back. */
+  private static final long MOMENT_NANOS = Duration.ofMillis(5).toNanos();
+
+  /** How long before its place a blocked caller is given its turn: its wake-up's jitter. */
+  private static final long BLOCKED_LEAD_NANOS = Duration.ofMillis(20).toNanos();
 
   /** How often kept places are looked through for lapsed ones. */
   private static final Duration LAPSE_CHECK = Duration.ofSeconds(1);
@@ -81,10 +98,11 @@ public final class CallBudget {
   /** The next free place in the rate (clock nanos): a call given a turn goes there or later. */
   private long nextFree;
 
-  /** When the last call went, and whether it went late, after its place in the rate. */
-  private long lastCallAt;
-
-  private boolean lastCallLate;
+  /**
+   * The calls that have gone in the last moment or are about to (clock nanos), and whether each
+   * went late, after its place in the rate.
+   */
+  private final TreeMap<Long, Boolean> calls = new TreeMap<>();
 
   private final Map<String, Share> shares = new HashMap<>();
   private final Map<Tenant, Turns> turns = new HashMap<>();
@@ -122,7 +140,6 @@ public final class CallBudget {
         });
     setLimits(qps, maxConcurrentCalls);
     this.nextFree = now;
-    this.lastCallAt = now - 2 * spacing;
     this.lapsesCheckedAt = now;
   }
 
@@ -183,10 +200,10 @@ public final class CallBudget {
 
   /**
    * A turn without parking a thread for long: the caller named {@code key} gets a place among
-   * {@code tenant}'s the first time it asks, and is granted its call once its turn is within
-   * maxPark and a concurrency slot is free; else it is told when to come back. Coming back, it
-   * keeps its place (and its tenant); a place not claimed within {@link #RESERVATION_EXPIRY} of its
-   * time lapses.
+   * {@code tenant}'s the first time it asks, and is granted its call once it is first, its place is
+   * within maxPark and a concurrency slot is free; else it is told when to come back. Coming back,
+   * it keeps its place (and its tenant); a place not claimed within {@link #RESERVATION_EXPIRY} of
+   * its time lapses.
    */
   public Admission admit(Tenant tenant, String key) {
     synchronized (this) {
@@ -203,12 +220,8 @@ public final class CallBudget {
       }
       // Back half a park before its time: the writes that precede the call (the lease, the
       // finalizer) and a late timer then cost no turn.
-      Later later =
-          turn.busy()
-              ? new Later(BUSY_RETRY, true)
-              : new Later(Duration.ofNanos(turn.readyAt() - now + maxPark / 2));
-      ticket.backAt = now + later.after().toNanos();
-      return later;
+      ticket.backAt = turn.comeBack(now, maxPark);
+      return new Later(Duration.ofNanos(ticket.backAt - now), turn.busy());
     }
   }
 
@@ -243,22 +256,17 @@ public final class CallBudget {
   public Optional<Permit> tryAcquire(Tenant tenant, Duration maxWait) throws InterruptedException {
     Slot slot = null;
     synchronized (this) {
-      // Granted a park before the deadline at the latest, so that the call goes by then.
-      long grantBy = clock.nanoTime() + maxWait.toNanos() - maxPark;
+      long deadline = clock.nanoTime() + maxWait.toNanos();
       Ticket ticket = join(tenant);
       try {
         while (slot == null) {
-          Admission answer = poll(ticket);
-          if (answer instanceof Granted granted) {
-            slot = granted.slot();
+          Step step = step(ticket, deadline);
+          if (step instanceof Go go) {
+            slot = go.slot();
+          } else if (step instanceof WaitUntil wait) {
+            clock.waitUntil(this, wait.at());
           } else {
-            Later later = (Later) answer;
-            long now = clock.nanoTime();
-            long again = now + later.after().toNanos();
-            if (now >= grantBy || (!later.busy() && again > grantBy)) {
-              return Optional.empty();
-            }
-            clock.waitUntil(this, Math.min(again, grantBy));
+            return Optional.empty();
           }
         }
       } finally {
@@ -303,17 +311,39 @@ public final class CallBudget {
     return enqueue(tenant, null);
   }
 
-  /** One look at a blocked caller's turn: granted, or when to look again. */
-  synchronized Admission poll(Ticket ticket) {
+  /** What a blocked caller does next. */
+  sealed interface Step permits Go, WaitUntil, GiveUp {}
+
+  /** Its turn: the call goes at its place. */
+  record Go(Slot slot) implements Step {}
+
+  /** Look again at {@code at} (clock nanos), or when woken: a call before it went, say. */
+  record WaitUntil(long at) implements Step {}
+
+  /** Its call could not go by its deadline: its ticket is gone. */
+  record GiveUp() implements Step {}
+
+  /** One look at a blocked caller's turn, whose call must go by {@code deadline}. */
+  synchronized Step step(Ticket ticket, long deadline) {
     long now = clock.nanoTime();
     dropLapsedPlaces(now);
     Turn turn = turnOf(ticket, now);
     if (turn.granted() != null) {
-      return turn.granted();
+      return new Go(turn.granted().slot());
     }
-    return turn.busy()
-        ? new Later(BUSY_RETRY, true)
-        : new Later(Duration.ofNanos(turn.readyAt() - now));
+    if (now >= deadline || turn.at() > deadline) {
+      remove(ticket, false);
+      return new GiveUp();
+    }
+    long again;
+    if (turn.busy()) {
+      again = now + BUSY_RETRY.toNanos();
+    } else if (turn.readyAt() > now) {
+      again = turn.readyAt();
+    } else {
+      again = now + LATE_NANOS; // behind calls that go first; woken when they do
+    }
+    return new WaitUntil(Math.min(again, deadline));
   }
 
   /** The blocked caller gives up its turn. */
@@ -321,8 +351,7 @@ public final class CallBudget {
     remove(ticket, false);
   }
 
-  // ---- turns
-  // -------------------------------------------------------------------------------------
+  // ---- turns -----------------------------------------------------------------------------------
 
   /** One call waiting for its turn. */
   static final class Ticket {
@@ -336,6 +365,12 @@ public final class CallBudget {
      * Half a park and {@link #LATE} after it, the caller is late.
      */
     long backAt;
+
+    /**
+     * Told that every slot is busy when its turn had come: it keeps its turn for the next free slot
+     * until it is late, whenever it said it would be back.
+     */
+    boolean due;
 
     private Ticket(Tenant tenant, String key, long backAt) {
       this.tenant = tenant;
@@ -373,8 +408,24 @@ public final class CallBudget {
     }
   }
 
-  /** A ticket's turn: granted now; or when it could be ({@code readyAt}), or busy. */
-  private record Turn(Granted granted, long readyAt, boolean busy) {}
+  /**
+   * A ticket's turn: granted now; or every slot is busy; or its time ({@code at}) is not within a
+   * park yet, until {@code readyAt}; or calls before it go first (readyAt now).
+   */
+  private record Turn(Granted granted, boolean busy, long readyAt, long at) {
+
+    /** When a caller that comes back for its place should: half a park before its time. */
+    long comeBack(long now, long maxPark) {
+      if (busy) {
+        return now + BUSY_RETRY.toNanos();
+      }
+      if (readyAt > now) {
+        return readyAt + maxPark / 2;
+      }
+      // Calls before it go first: back just before its place, once they have gone.
+      return Math.max(at - LATE_NANOS, now + MOMENT_NANOS);
+    }
+  }
 
   private Ticket enqueue(Tenant tenant, String key) {
     if (tenant.background() && !shares.containsKey(tenant.name())) {
@@ -397,22 +448,39 @@ public final class CallBudget {
   private Turn turnOf(Ticket ticket, long now) {
     Share share = shareOf(ticket.tenant);
     long base = Math.max(nextFree, now);
-    long at = base + position(ticket, now, base) * spacing;
-    long readyAt = at - maxPark;
+    Place place = position(ticket, now, base);
+    long position = place.position();
+    long at = base + position * spacing;
+    // A caller blocked here is here: given its turn just before its place, it holds a concurrency
+    // slot only a moment before its call. A caller that comes back needs the whole park.
+    boolean blocked = ticket.key == null;
+    long readyAt = at - (blocked ? Math.min(maxPark, BLOCKED_LEAD_NANOS) : maxPark);
     if (share != null && share.nextFree > base) {
       // Its class has used its share for now: it waits for the class's next place.
       readyAt = Math.max(readyAt, share.nextFree);
+      at = Math.max(at, share.nextFree);
     }
+    ticket.due = false;
     if (readyAt > now) {
-      return new Turn(null, readyAt, false);
+      if (blocked && place.firstLate() < readyAt) {
+        // It looks again when a place before it turns late: its turn may then be now.
+        return new Turn(null, false, place.firstLate() + 1, at);
+      }
+      return new Turn(null, false, readyAt, at);
     }
     if (!callSlotFree(share)) {
-      return new Turn(null, now, true);
+      // It keeps its turn for a slot: a call behind it does not take the next free one.
+      ticket.due = true;
+      return new Turn(null, true, now, at);
+    }
+    if (position > 0) {
+      // Calls before it that are there for their turn go first: a moment.
+      return new Turn(null, false, now, at);
     }
     remove(ticket, true);
     long placeAt = takePlace(base, share);
     takeCallSlot(share);
-    return new Turn(new Granted(new RateSlot(placeAt, share)), now, false);
+    return new Turn(new Granted(new RateSlot(placeAt, share)), false, now, at);
   }
 
   /**
@@ -422,7 +490,7 @@ public final class CallBudget {
    * whose caller comes back only after this call's time: it keeps its place, and goes next once
    * back.
    */
-  private long position(Ticket ticket, long now, long base) {
+  private Place position(Ticket ticket, long now, long base) {
     Turns own = turns.get(ticket.tenant);
     int ownIndex = ring.indexOf(own);
     List<Ticket> before = new ArrayList<>();
@@ -455,20 +523,34 @@ public final class CallBudget {
     // sorting: a thousand places of one namespace are looked at on every admission.
     int[] backFrom = new int[before.size() + 1];
     for (Ticket t : before) {
-      long late = t.key == null ? 0 : t.backAt - base;
+      long late = t.key == null || t.due ? 0 : t.backAt - base;
       backFrom[late <= 0 ? 0 : (int) Math.min(before.size(), (late + spacing - 1) / spacing)]++;
     }
-    int back = 0;
-    for (int position = 0; ; position++) {
-      back += backFrom[position];
-      if (back <= position) {
-        return position;
+    int position = 0;
+    for (int back = backFrom[0]; back > position; back += backFrom[position]) {
+      position++;
+    }
+    long firstLate = Long.MAX_VALUE;
+    for (Ticket t : before) {
+      if (t.key != null && (t.due || t.backAt - base <= position * spacing)) {
+        firstLate = Math.min(firstLate, lateAt(t));
       }
     }
+    return new Place(position, firstLate);
+  }
+
+  /**
+   * A ticket's position, and when the first kept place counted in it turns late, if its caller is
+   * not back by then: the position may then be less.
+   */
+  private record Place(long position, long firstLate) {}
+
+  private long lateAt(Ticket ticket) {
+    return ticket.backAt + maxPark / 2 + LATE_NANOS;
   }
 
   private boolean mayGo(Ticket ticket, long now, long base) {
-    if (ticket.key != null && now > ticket.backAt + maxPark / 2 + LATE_NANOS) {
+    if (ticket.key != null && now > lateAt(ticket)) {
       return false;
     }
     Share share = shareOf(ticket.tenant);
@@ -538,22 +620,39 @@ public final class CallBudget {
 
   /**
    * When a call whose place in the rate is {@code placeAt} goes: at its place, or now if that has
-   * passed, and a spacing after the last call. After a call that went late, after its place, the
-   * gap is 2 % more: the late call must not go right before the next on-time one, because the
-   * service counts calls in a sliding second as they arrive, and the 2 % covers the jitter between
-   * leaving here and arriving there. The places given out next start after it, so that the times
-   * waiting callers are told stay true.
+   * passed, a spacing away from every other call, whatever order their callers come in. After a
+   * call that went late, after its place, the gap is 2 % more: the late call must not go right
+   * before the next on-time one, because the service counts calls in a sliding second as they
+   * arrive, and the 2 % covers the jitter between leaving here and arriving there. The places given
+   * out next start after a late call, so that the times waiting callers are told stay true.
    */
   private long scheduleCall(long placeAt) {
     long now = clock.nanoTime();
-    long gap = lastCallLate ? lateGap() : spacing;
-    long at = Math.max(Math.max(placeAt, now), lastCallAt + gap);
-    lastCallLate = at > placeAt;
-    lastCallAt = at;
-    if (lastCallLate) {
+    calls.headMap(now - lateGap()).clear();
+    long at = Math.max(placeAt, now);
+    while (true) {
+      Map.Entry<Long, Boolean> before = calls.floorEntry(at);
+      if (before != null && at - before.getKey() < gapAfter(before.getValue())) {
+        at = before.getKey() + gapAfter(before.getValue());
+        continue;
+      }
+      Map.Entry<Long, Boolean> after = calls.higherEntry(at);
+      if (after != null && after.getKey() - at < gapAfter(at > placeAt)) {
+        at = after.getKey() + gapAfter(after.getValue());
+        continue;
+      }
+      break;
+    }
+    boolean late = at > placeAt;
+    calls.put(at, late);
+    if (late) {
       nextFree = Math.max(nextFree, at + lateGap());
     }
     return at;
+  }
+
+  private long gapAfter(boolean late) {
+    return late ? lateGap() : spacing;
   }
 
   private long lateGap() {

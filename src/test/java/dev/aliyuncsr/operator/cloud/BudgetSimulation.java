@@ -111,9 +111,8 @@ final class BudgetSimulation {
         at,
         () -> {
           request.askedAt = clock.nanoTime();
-          // As tryAcquire: granted a park before its deadline at the latest.
-          long grantBy = now() + BudgetedCasClient.MAX_WAIT.toNanos() - PARK.toNanos();
-          blocked.add(new Blocked(request, budget.join(tenant), grantBy, call, then));
+          long deadline = now() + BudgetedCasClient.MAX_WAIT.toNanos();
+          blocked.add(new Blocked(request, budget.join(tenant), deadline, call, then));
         });
     return request;
   }
@@ -155,42 +154,39 @@ final class BudgetSimulation {
   private final class Blocked {
     final Request request;
     final CallBudget.Ticket ticket;
-    final long grantBy;
+    final long deadline;
     final Duration call;
     final Runnable then;
     long wakeAt = Long.MIN_VALUE;
 
-    Blocked(Request request, CallBudget.Ticket ticket, long grantBy, Duration call, Runnable then) {
+    Blocked(
+        Request request, CallBudget.Ticket ticket, long deadline, Duration call, Runnable then) {
       this.request = request;
       this.ticket = ticket;
-      this.grantBy = grantBy;
+      this.deadline = deadline;
       this.call = call;
       this.then = then;
     }
 
     /** One look, as tryAcquire's loop takes it; true when it is done (granted or given up). */
     boolean look() {
-      CallBudget.Admission answer = budget.poll(ticket);
-      if (answer instanceof CallBudget.Granted granted) {
-        go(request, granted.slot(), call, then);
+      CallBudget.Step step = budget.step(ticket, deadline);
+      if (step instanceof CallBudget.Go go) {
+        go(request, go.slot(), call, then);
         return true;
       }
-      CallBudget.Later later = (CallBudget.Later) answer;
-      long again = now() + later.after().toNanos();
-      if (now() >= grantBy || (!later.busy() && again > grantBy)) {
-        budget.leave(ticket);
-        request.exhausted = true;
-        if (then != null) {
-          schedule(now(), then);
+      if (step instanceof CallBudget.WaitUntil wait) {
+        if (wakeAt <= now() || wait.at() < wakeAt) {
+          wakeAt = wait.at();
+          schedule(wakeAt, () -> {});
         }
-        return true;
+        return false;
       }
-      long wake = Math.min(again, grantBy);
-      if (wakeAt <= now() || wake < wakeAt) {
-        wakeAt = wake;
-        schedule(wake, () -> {});
+      request.exhausted = true;
+      if (then != null) {
+        schedule(now(), then);
       }
-      return false;
+      return true;
     }
   }
 

@@ -87,6 +87,51 @@ class CallBudgetFairnessTest {
   }
 
   @Test
+  void aQuietNamespaceIsNotStarvedOfCallSlotsWhenTheyAreWhatLimits() {
+    // 2 slots and 300 ms calls: the slots, not the 10 calls a second, are what limits.
+    var sim = new BudgetSimulation(10, 2, SHARES);
+    Duration slow = Duration.ofMillis(300);
+    for (int i = 0; i < 300; i++) {
+      sim.upload(Duration.ofMillis(i), "team-a", "a-" + i, LEASE_WRITE, slow);
+    }
+    Tenant c = Tenant.namespace("team-c");
+    for (int i = 0; i < 4; i++) {
+      sim.loop(Duration.ofMillis(i), Duration.ofSeconds(60), c, slow);
+    }
+    List<Request> uploads = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      uploads.add(
+          sim.upload(Duration.ofSeconds(10 + 10 * i), "team-b", "b-" + i, LEASE_WRITE, slow));
+    }
+    sim.run(Duration.ofSeconds(60));
+
+    // A caller told that every slot is busy keeps its turn for the next free one: the blocked
+    // callers, always there when a slot frees, do not take it from under it.
+    for (Request upload : uploads) {
+      assertThat(upload.called()).isTrue();
+      assertThat(upload.waited()).isLessThanOrEqualTo(guarantee(3, 10));
+    }
+  }
+
+  @Test
+  void theWholeRateIsUsedWhenItIsHigh() {
+    var sim = new BudgetSimulation(50, 64, SHARES);
+    for (int n = 0; n < 3; n++) {
+      for (int i = 0; i < 1000; i++) {
+        sim.upload(Duration.ofMillis(i), "team-" + n, n + "-" + i, LEASE_WRITE, CALL);
+      }
+    }
+    for (int i = 0; i < 4; i++) {
+      sim.loop(Duration.ZERO, Duration.ofSeconds(40), A, Duration.ofMillis(30));
+    }
+    sim.run(Duration.ofSeconds(40));
+
+    // Callers behind others come back just before their places, not after them.
+    assertThat(sim.calls).hasSizeGreaterThanOrEqualTo(50 * 40 - 5);
+    assertThat(busiestSecond(sim.callTimes(null))).isLessThanOrEqualTo(50);
+  }
+
+  @Test
   void twoBurstingNamespacesTakeTurns() {
     var sim = new BudgetSimulation(5, 4, SHARES);
     for (int i = 0; i < 100; i++) {
