@@ -169,6 +169,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
             config.oidcTokenFile(),
             config.cas(),
             config.observeShare(),
+            config.certificatesShare(),
             MAX_PARK,
             config.markKeySecret());
     // The key of the ownership marks, before anything can upload: every replica reads the same.

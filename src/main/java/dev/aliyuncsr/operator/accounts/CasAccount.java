@@ -8,23 +8,30 @@ import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.upload.CasRoute;
 import dev.aliyuncsr.operator.upload.UploadProtocol;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * One account the operator calls CAS with: its SDK client, and a token bucket and concurrency cap
- * of its own, so that one account's throttling or outage never delays another's uploads.
+ * One account the operator calls CAS with: its SDK client, and its call budget (a rate, a cap on
+ * calls in flight, and turns between the namespaces that use it), so that one account's throttling
+ * or outage never delays another's uploads, and one namespace's burst never delays another's.
  */
 public final class CasAccount {
   /** How status.account and the metrics name the operator's own credentials. */
   public static final String DEFAULT_LABEL = "default";
 
+  /** The background class of observation (CasObserver: ListCsr and GetCsrDetail). */
+  public static final String OBSERVE = "observe";
+
+  /** The background class of AliyunCertificate polling (GetInstanceDetail). */
+  public static final String CERTIFICATES = "certificates";
+
   private final String name;
   private final CasSettings settings;
   private final AccountNamespaceSelector selector;
   private final CallBudget budget;
-  private final CasClient calls;
+  private final BudgetedCasClient calls;
   private final CasClient uploads;
   private final CasClient observe;
   private final UploadProtocol.UploadGate gate;
@@ -34,27 +41,26 @@ public final class CasAccount {
    * @param name null for the operator's default account
    * @param selector the namespaces that may use it; null: every namespace (the default account)
    * @param client the account's SDK client, metered
-   * @param observeShare the part of the account's qps that observation may use
+   * @param budget the account's budget, with the background classes {@link #OBSERVE} and {@link
+   *     #CERTIFICATES}; it outlives this object when the account is rebuilt
    */
   CasAccount(
       String name,
       CasSettings settings,
       AccountNamespaceSelector selector,
       CasClient client,
-      double observeShare,
-      Duration maxPark,
+      CallBudget budget,
       CallRate rate) {
     this.name = name;
     this.settings = settings;
     this.selector = selector;
     this.rate = rate;
-    this.budget = new CallBudget(settings.qps(), settings.maxConcurrentCalls(), 1);
+    this.budget = budget;
     CasClient counted = rate.counting(client);
-    this.calls = new BudgetedCasClient(counted, budget);
+    this.calls = new BudgetedCasClient(counted, budget, CallBudget.Tenant.OPERATOR);
     this.uploads = counted;
-    this.observe =
-        new BudgetedCasClient(counted, new CallBudget(settings.qps() * observeShare, 1, 1));
-    this.gate = UploadProtocol.UploadGate.of(budget, maxPark);
+    this.observe = calls.forTenant(CallBudget.Tenant.background(OBSERVE));
+    this.gate = UploadProtocol.UploadGate.of(budget);
   }
 
   /** null for the default account. */
@@ -70,18 +76,36 @@ public final class CasAccount {
     return settings;
   }
 
-  public CasRoute.Access access() {
-    return new CasRoute.Access(name, calls, uploads, gate);
+  /**
+   * The calls of a resource in {@code namespace}: each one on the account's budget, in the
+   * namespace's turns.
+   */
+  public CasRoute.Access access(String namespace) {
+    return new CasRoute.Access(
+        name, calls.forTenant(CallBudget.Tenant.namespace(namespace)), uploads, gate);
   }
 
-  /** The client for observation, on its own share of the account's budget. */
+  /** The client for observation: on the account's budget, within the observation share. */
   public CasClient observeClient() {
     return observe;
   }
 
-  /** Budgeted calls, as the protocol makes them (for the probe). */
+  /**
+   * A permit for one AliyunCertificate poll (GetInstanceDetail): on the account's budget, within
+   * the certificates share; empty when the turn is further than {@link BudgetedCasClient#MAX_WAIT}.
+   */
+  public Optional<CallBudget.Permit> certificatePollPermit() throws InterruptedException {
+    return budget.tryAcquire(
+        CallBudget.Tenant.background(CERTIFICATES), BudgetedCasClient.MAX_WAIT);
+  }
+
+  /** Budgeted calls of the operator's own (the credential probe), a tenant of their own. */
   public CasClient calls() {
     return calls;
+  }
+
+  CallBudget budget() {
+    return budget;
   }
 
   public UploadProtocol.UploadGate gate() {

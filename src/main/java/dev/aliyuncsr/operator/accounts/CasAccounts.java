@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.accounts;
 
+import dev.aliyuncsr.operator.api.AccountNamespaceSelector;
 import dev.aliyuncsr.operator.api.AliyunCasAccount;
 import dev.aliyuncsr.operator.api.AliyunCasAccountSpec;
 import dev.aliyuncsr.operator.api.AliyunCasAccountStatus;
@@ -7,9 +8,11 @@ import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
 import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.Reasons;
+import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
 import dev.aliyuncsr.operator.cloud.CasSettings;
+import dev.aliyuncsr.operator.cloud.NanoClock;
 import dev.aliyuncsr.operator.kube.LeanItemStore;
 import dev.aliyuncsr.operator.kube.Outcome;
 import dev.aliyuncsr.operator.upload.CasRoute;
@@ -46,8 +49,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accounts the operator can call CAS with: its own credentials (the default account, unless
- * DEFAULT_ACCOUNT=none), and one per AliyunCasAccount, each with its SDK client, token bucket and
- * concurrency cap, rebuilt when the account's spec or its credential Secret changes.
+ * DEFAULT_ACCOUNT=none), and one per AliyunCasAccount, each with its SDK client and call budget. An
+ * account is rebuilt when its spec or its credential Secret changes, and when its credentials are
+ * probed again; its budget is not: it lives as long as the account, and a new spec changes its
+ * limits in place, so that no rebuild lets calls above the rate or loses a waiting caller's place.
  *
  * <p>As a {@link CasRoute} it decides, for each reconcile, which account a resource's calls go to:
  * a resource that holds CSRs calls the account that holds them (status.account), for a deletion
@@ -83,15 +88,26 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     void namespaceChanged(String namespace);
   }
 
-  /** What the operator's settings say about accounts. */
+  /**
+   * What the operator's settings say about accounts.
+   *
+   * @param observeShare the part of each account's qps (and concurrency) observation may use
+   * @param certificatesShare the part AliyunCertificate polling may use
+   * @param maxPark the longest a reconcile thread parks for its call's place in the rate
+   */
   public record Settings(
       String operatorNamespace,
       String stsEndpoint,
       String oidcTokenFile,
       CasSettings defaults,
       double observeShare,
+      double certificatesShare,
       Duration maxPark,
-      String markKeySecret) {}
+      String markKeySecret) {
+
+    /** The share of AliyunCertificate polling until the operator's settings name one. */
+    public static final double DEFAULT_CERTIFICATES_SHARE = 0.2;
+  }
 
   /** An account as last built: its client, or why it does not work. */
   private record Entry(
@@ -116,6 +132,10 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   private final BooleanSupplier leading;
   private final Clock clock;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+  /** Each AliyunCasAccount's budget, by name: kept across rebuilds, dropped with the account. */
+  private final Map<String, CallBudget> budgets = new ConcurrentHashMap<>();
+
   private final ScheduledExecutorService worker;
   private final AccountCredentialsFactory credentials;
   private SharedIndexInformer<AliyunCasAccount> accounts;
@@ -177,9 +197,33 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
         settings.defaults(),
         null,
         client,
-        settings.observeShare(),
-        settings.maxPark(),
+        newBudget(settings.defaults(), settings),
         new CallRate(() -> System.currentTimeMillis() / 1000));
+  }
+
+  private static CallBudget newBudget(CasSettings cas, Settings settings) {
+    return new CallBudget(
+        cas.qps(),
+        cas.maxConcurrentCalls(),
+        settings.maxPark(),
+        Map.of(
+            CasAccount.OBSERVE,
+            settings.observeShare(),
+            CasAccount.CERTIFICATES,
+            settings.certificatesShare()),
+        NanoClock.SYSTEM);
+  }
+
+  /**
+   * The account {@code name} as built from its spec and SDK client, on the budget it has had since
+   * it first appeared (its limits brought up to date).
+   */
+  CasAccount newAccount(
+      String name, CasSettings cas, AccountNamespaceSelector selector, CasClient sdk) {
+    CallBudget budget = budgets.computeIfAbsent(name, n -> newBudget(cas, settings));
+    budget.setLimits(cas.qps(), cas.maxConcurrentCalls());
+    return new CasAccount(
+        name, cas, selector, sdk, budget, new CallRate(() -> System.currentTimeMillis() / 1000));
   }
 
   /**
@@ -268,6 +312,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   private void rebuild(String name, boolean probeAgain) {
     Optional<AliyunCasAccount> object = accountObject(name);
     if (object.isEmpty()) {
+      budgets.remove(name);
       if (entries.remove(name) != null) {
         log.info("AliyunCasAccount {} is gone", name);
         listener.accountChanged(name);
@@ -306,15 +351,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     try {
       var creds = credentials.create(account);
       CasClient sdk = factory.create(name, cas, creds);
-      built =
-          new CasAccount(
-              name,
-              cas,
-              account.getSpec().getNamespaceSelector(),
-              sdk,
-              settings.observeShare(),
-              settings.maxPark(),
-              new CallRate(() -> System.currentTimeMillis() / 1000));
+      built = newAccount(name, cas, account.getSpec().getNamespaceSelector(), sdk);
     } catch (AccountCredentialsFactory.Problem e) {
       return new Entry(null, from, false, e.reason, e.getMessage(), now);
     } catch (CasException e) {
@@ -357,12 +394,13 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   public Routes routes(AliyunCsr r) {
     AliyunCsrStatus status = r.getStatus();
     boolean holds = StatusBuilder.holdsRecord(status);
+    String namespace = r.getMetadata().getNamespace();
     // Cleanup goes through the account that holds the record, whatever the selector says now.
     Optional<Access> holding =
         holds
             ? Optional.of(
                 account(status.getAccount())
-                    .map(a -> guarded(status.getAccount(), a.access()))
+                    .map(a -> guarded(status.getAccount(), a.access(namespace)))
                     .orElseGet(() -> gone(status.getAccount())))
             : Optional.empty();
     String desired = r.getSpec() == null ? null : r.getSpec().accountName();
@@ -393,7 +431,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     }
     if (desired == null) {
       return new Routes(
-          Optional.of(guarded(null, defaultAccount.access())), Optional.empty(), holding);
+          Optional.of(guarded(null, defaultAccount.access(namespace))), Optional.empty(), holding);
     }
     Optional<AliyunCasAccount> object = accountObject(desired);
     Entry entry = entries.get(desired);
@@ -423,7 +461,6 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
               null),
           holding);
     }
-    String namespace = r.getMetadata().getNamespace();
     if (!CasAccount.selects(
         object.get().getSpec().getNamespaceSelector(), namespace, labels(namespace))) {
       return Routes.refused(
@@ -449,7 +486,9 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
           holding);
     }
     return new Routes(
-        Optional.of(guarded(desired, entry.account().access())), Optional.empty(), holding);
+        Optional.of(guarded(desired, entry.account().access(namespace))),
+        Optional.empty(),
+        holding);
   }
 
   private Map<String, String> labels(String namespace) {
@@ -536,10 +575,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     if (defaultAccount != null) {
       defaultAccount.gate().cancel(uid);
     }
-    entries.values().stream()
-        .map(Entry::account)
-        .filter(Objects::nonNull)
-        .forEach(a -> a.gate().cancel(uid));
+    budgets.values().forEach(b -> b.cancel(uid));
   }
 
   // ---- account status and finalizer -------------------------------------------------------------

@@ -26,7 +26,7 @@ final class GoneAccountClient implements CasClient {
   static UploadProtocol.UploadGate gate() {
     return new UploadProtocol.UploadGate() {
       @Override
-      public CallBudget.Admission admit(String key) {
+      public CallBudget.Admission admit(String tenant, String key) {
         return new CallBudget.Later(java.time.Duration.ofSeconds(30));
       }
 

@@ -1,26 +1,38 @@
 package dev.aliyuncsr.operator.cloud;
 
+import java.time.Duration;
+
 /**
- * A {@link CasClient} whose every call waits a moment at most for its account's {@link CallBudget}.
+ * A {@link CasClient} whose every call waits a moment at most for its turn in its account's {@link
+ * CallBudget}, made for one tenant (the namespace of the resource, or a background class).
  */
 public final class BudgetedCasClient extends InterceptingCasClient {
+  private final CasClient delegate;
   private final CallBudget budget;
+  private final CallBudget.Tenant tenant;
 
-  public BudgetedCasClient(CasClient delegate, CallBudget budget) {
+  public BudgetedCasClient(CasClient delegate, CallBudget budget, CallBudget.Tenant tenant) {
     super(delegate);
+    this.delegate = delegate;
     this.budget = budget;
+    this.tenant = tenant;
+  }
+
+  /** The same calls on the same budget, made for {@code tenant}: they take its turns. */
+  public BudgetedCasClient forTenant(CallBudget.Tenant tenant) {
+    return new BudgetedCasClient(delegate, budget, tenant);
   }
 
   /**
    * How long a call waits for the budget at most; longer, it fails as retryable and the resource is
    * looked at again after its backoff, so that no reconcile thread waits long for one account.
    */
-  public static final java.time.Duration MAX_WAIT = java.time.Duration.ofSeconds(5);
+  public static final Duration MAX_WAIT = Duration.ofSeconds(5);
 
   @Override
   protected <T> T around(String action, Call<T> call) throws CasException {
     try {
-      var permit = budget.tryAcquire(MAX_WAIT);
+      var permit = budget.tryAcquire(tenant, MAX_WAIT);
       if (permit.isEmpty()) {
         throw new CasException(
             CasException.Kind.RETRYABLE,

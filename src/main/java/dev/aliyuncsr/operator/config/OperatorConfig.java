@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
  * @param markKeySecret the Secret in the operator's namespace that holds the key of the ownership
  *     marks in upload names (created if absent, never overwritten)
  * @param missingWindow how long apart two NotFound answers must be before a CSR counts as gone
+ * @param certificatesShare the part of an account's rate AliyunCertificate polling may use
  */
 public record OperatorConfig(
     CasSettings cas,
@@ -50,7 +51,8 @@ public record OperatorConfig(
     String stsEndpoint,
     String oidcTokenFile,
     String markKeySecret,
-    Duration missingWindow) {
+    Duration missingWindow,
+    double certificatesShare) {
 
   /** A setting that cannot be used; the message names the variable. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -100,7 +102,8 @@ public record OperatorConfig(
             "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
             "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token"),
         get(env, "MARK_KEY_SECRET", "aliyun-csr-operator-mark-key"),
-        duration(env, "CAS_MISSING_WINDOW", Duration.ofMinutes(1)));
+        duration(env, "CAS_MISSING_WINDOW", Duration.ofMinutes(1)),
+        share(env, "CAS_CERTIFICATES_SHARE", 0.2));
   }
 
   private static boolean defaultAccount(Map<String, String> env) {

@@ -399,7 +399,8 @@ final class UploadExecutor {
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
     // The permit first: waiting for the CAS budget never holds a lease, nor a thread.
     if (cycle.permit == null) {
-      CallBudget.Admission admission = a.via().gate().admit(r.getMetadata().getUid());
+      CallBudget.Admission admission =
+          a.via().gate().admit(r.getMetadata().getNamespace(), r.getMetadata().getUid());
       if (admission instanceof CallBudget.Later later && later.busy()) {
         // Every concurrency slot is busy for a moment: look again soon, without a write, so
         // that an upload that hardly waits costs nothing more. A longer wait says Queued.

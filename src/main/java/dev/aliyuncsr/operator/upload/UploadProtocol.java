@@ -65,8 +65,11 @@ public final class UploadProtocol {
    * for the budget.
    */
   public interface UploadGate {
-    /** A place in the rate for the resource {@code key}, kept until it is claimed. */
-    CallBudget.Admission admit(String key);
+    /**
+     * A turn for the resource {@code key} of namespace {@code tenant}, its place kept until it is
+     * claimed.
+     */
+    CallBudget.Admission admit(String tenant, String key);
 
     /** A slot now, waiting as long as it takes (a lease is already held). */
     CallBudget.Slot acquire() throws InterruptedException;
@@ -74,12 +77,12 @@ public final class UploadProtocol {
     /** The resource no longer needs its place. */
     void cancel(String key);
 
-    /** The gate of {@code budget}, parking a reconcile thread at most {@code maxPark}. */
-    static UploadGate of(CallBudget budget, Duration maxPark) {
+    /** The gate of {@code budget}, which parks a reconcile thread at most its maxPark. */
+    static UploadGate of(CallBudget budget) {
       return new UploadGate() {
         @Override
-        public CallBudget.Admission admit(String key) {
-          return budget.admit(key, maxPark);
+        public CallBudget.Admission admit(String tenant, String key) {
+          return budget.admit(CallBudget.Tenant.namespace(tenant), key);
         }
 
         @Override

@@ -1083,7 +1083,8 @@ final class SimWorld {
           cas.client(scheduler, this::caller),
           new UploadProtocol.UploadGate() {
             @Override
-            public dev.aliyuncsr.operator.cloud.CallBudget.Admission admit(String key) {
+            public dev.aliyuncsr.operator.cloud.CallBudget.Admission admit(
+                String tenant, String key) {
               scheduler.yieldNow();
               if (random.nextInt(100) < laterPercent) {
                 // The budget's place is further than the longest park: come back then (Queued).
