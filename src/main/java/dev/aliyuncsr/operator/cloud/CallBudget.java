@@ -182,11 +182,28 @@ public final class CallBudget {
     void awaitRate() throws InterruptedException;
   }
 
-  /** What {@link #admit} answers. */
-  public sealed interface Admission permits Granted, Later {}
+  /** What {@link #admit} and {@link #admitPlace} answer. */
+  public sealed interface Admission permits Granted, Placed, Later {}
 
   /** The call may go: its slot is held, and {@link Slot#awaitRate} waits at most a moment. */
   public record Granted(Slot slot) implements Admission {}
+
+  /**
+   * An upload's turn: its place in the rate is taken (its call goes there or, later, right after
+   * it), but no concurrency slot yet. The upload writes its lease first, then claims a slot for the
+   * call alone ({@link Place#claim}): a slot is never held across the Kubernetes writes that come
+   * before a call.
+   */
+  public record Placed(Place place) implements Admission {}
+
+  /** A place in the rate whose call still needs a concurrency slot. */
+  public interface Place {
+    /**
+     * A concurrency slot for the call at this place, waiting as long as it takes: calls in flight
+     * are bounded by the longest call, and uploads holding a lease go before any waiting turn.
+     */
+    Slot claim() throws InterruptedException;
+  }
 
   /**
    * Come back after {@code after}: the caller's place is kept until then. {@code busy} when it is
@@ -206,6 +223,18 @@ public final class CallBudget {
    * its time lapses.
    */
   public Admission admit(Tenant tenant, String key) {
+    return admit(tenant, key, true);
+  }
+
+  /**
+   * As {@link #admit}, but the turn takes a place in the rate only, no concurrency slot: for an
+   * upload, which writes its lease between its turn and its call. Never answers busy.
+   */
+  public Admission admitPlace(Tenant tenant, String key) {
+    return admit(tenant, key, false);
+  }
+
+  private Admission admit(Tenant tenant, String key, boolean withSlot) {
     synchronized (this) {
       long now = clock.nanoTime();
       dropLapsedPlaces(now);
@@ -214,9 +243,13 @@ public final class CallBudget {
         ticket = enqueue(tenant, key);
         places.put(key, ticket);
       }
+      ticket.withSlot = withSlot;
       Turn turn = turnOf(ticket, now);
       if (turn.granted() != null) {
         return turn.granted();
+      }
+      if (turn.placed() != null) {
+        return turn.placed();
       }
       // Back half a park before its time: the writes that precede the call (the lease, the
       // finalizer) and a late timer then cost no turn.
@@ -290,6 +323,11 @@ public final class CallBudget {
    * runs out.
    */
   public Slot acquireSlot() throws InterruptedException {
+    return claimSlot(null);
+  }
+
+  /** A slot for a lease holder's call at {@code placeAt} (null: the next free place). */
+  private Slot claimSlot(Long placeAt) throws InterruptedException {
     synchronized (this) {
       leaseHoldersWaiting++;
       try {
@@ -301,7 +339,7 @@ public final class CallBudget {
       }
       takeCallSlot(null);
     }
-    return new RateSlot(null, null);
+    return new RateSlot(placeAt, null);
   }
 
   // ---- the steps a blocked caller repeats (tryAcquire; simulations drive them one by one) -------
@@ -372,6 +410,9 @@ public final class CallBudget {
      */
     boolean due;
 
+    /** Its turn takes a concurrency slot too; false for an upload's place ({@link #admitPlace}). */
+    boolean withSlot = true;
+
     private Ticket(Tenant tenant, String key, long backAt) {
       this.tenant = tenant;
       this.key = key;
@@ -412,7 +453,10 @@ public final class CallBudget {
    * A ticket's turn: granted now; or every slot is busy; or its time ({@code at}) is not within a
    * park yet, until {@code readyAt}; or calls before it go first (readyAt now).
    */
-  private record Turn(Granted granted, boolean busy, long readyAt, long at) {
+  private record Turn(Granted granted, boolean busy, long readyAt, long at, Placed placed) {
+    Turn(Granted granted, boolean busy, long readyAt, long at) {
+      this(granted, busy, readyAt, at, null);
+    }
 
     /** When a caller that comes back for its place should: half a park before its time. */
     long comeBack(long now, long maxPark) {
@@ -448,7 +492,7 @@ public final class CallBudget {
   private Turn turnOf(Ticket ticket, long now) {
     Share share = shareOf(ticket.tenant);
     long base = Math.max(nextFree, now);
-    Place place = position(ticket, now, base);
+    Position place = position(ticket, now, base);
     long position = place.position();
     long at = base + position * spacing;
     // A caller blocked here is here: given its turn just before its place, it holds a concurrency
@@ -468,7 +512,7 @@ public final class CallBudget {
       }
       return new Turn(null, false, readyAt, at);
     }
-    if (!callSlotFree(share)) {
+    if (ticket.withSlot && !callSlotFree(share)) {
       // It keeps its turn for a slot: a call behind it does not take the next free one.
       ticket.due = true;
       return new Turn(null, true, now, at);
@@ -479,6 +523,9 @@ public final class CallBudget {
     }
     remove(ticket, true);
     long placeAt = takePlace(base, share);
+    if (!ticket.withSlot) {
+      return new Turn(null, false, now, at, new Placed(() -> claimSlot(placeAt)));
+    }
     takeCallSlot(share);
     return new Turn(new Granted(new RateSlot(placeAt, share)), false, now, at);
   }
@@ -490,7 +537,7 @@ public final class CallBudget {
    * whose caller comes back only after this call's time: it keeps its place, and goes next once
    * back.
    */
-  private Place position(Ticket ticket, long now, long base) {
+  private Position position(Ticket ticket, long now, long base) {
     Turns own = turns.get(ticket.tenant);
     int ownIndex = ring.indexOf(own);
     List<Ticket> before = new ArrayList<>();
@@ -536,14 +583,14 @@ public final class CallBudget {
         firstLate = Math.min(firstLate, lateAt(t));
       }
     }
-    return new Place(position, firstLate);
+    return new Position(position, firstLate);
   }
 
   /**
    * A ticket's position, and when the first kept place counted in it turns late, if its caller is
    * not back by then: the position may then be less.
    */
-  private record Place(long position, long firstLate) {}
+  private record Position(long position, long firstLate) {}
 
   private long lateAt(Ticket ticket) {
     return ticket.backAt + maxPark / 2 + LATE_NANOS;

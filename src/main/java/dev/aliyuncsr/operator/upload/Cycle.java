@@ -21,6 +21,9 @@ final class Cycle {
 
   CallBudget.Slot permit;
 
+  /** The upload's place in the rate, taken with its lease; its slot is claimed for the call. */
+  CallBudget.Place place;
+
   /** The copy was re-read once because it showed our own lease from before our last write. */
   boolean refreshed;
 
@@ -56,6 +59,7 @@ final class Cycle {
   }
 
   void releasePermit() {
+    place = null;
     if (permit != null) {
       permit.close();
       permit = null;

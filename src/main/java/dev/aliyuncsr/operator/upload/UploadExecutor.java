@@ -397,8 +397,8 @@ final class UploadExecutor {
       throws KubeApi.WriteRefused {
     AliyunCsr r = o.resource();
     crashPoints.reach(CrashPoints.Point.BEFORE_INTENT);
-    // The permit first: waiting for the CAS budget never holds a lease, nor a thread.
-    if (cycle.permit == null) {
+    // The turn first: waiting for the CAS budget never holds a lease, nor a thread.
+    if (cycle.permit == null && cycle.place == null) {
       CallBudget.Admission admission =
           a.via().gate().admit(r.getMetadata().getNamespace(), r.getMetadata().getUid());
       if (admission instanceof CallBudget.Later later && later.busy()) {
@@ -423,7 +423,11 @@ final class UploadExecutor {
                 cycle,
                 listener));
       }
-      cycle.permit = ((CallBudget.Granted) admission).slot();
+      if (admission instanceof CallBudget.Placed placed) {
+        cycle.place = placed.place();
+      } else {
+        cycle.permit = ((CallBudget.Granted) admission).slot();
+      }
     }
     // An STS session due for refresh is refreshed now, not inside the call the lease covers.
     try {
@@ -483,7 +487,11 @@ final class UploadExecutor {
     AliyunCsrStatus next = StatusBuilder.copyRecord(r.getStatus());
     next.setLease(null);
     cycle.heldLease = null;
-    if (cycle.permit == null) {
+    if (cycle.permit == null && cycle.place != null) {
+      // The slot for the call alone: the lease and the finalizer are written already.
+      cycle.permit = cycle.place.claim();
+      cycle.place = null;
+    } else if (cycle.permit == null) {
       cycle.permit = a.via().gate().acquire();
     }
     cycle.permit.awaitRate();

@@ -59,15 +59,17 @@ public final class UploadProtocol {
   }
 
   /**
-   * The CAS call budget: a concurrency slot is taken before the upload lease is written, and the
-   * call waits for its place in the rate just before it goes. An upload whose place is further away
-   * than a moment is told when to come back (and says Queued meanwhile): no reconcile thread waits
-   * for the budget.
+   * The CAS call budget of uploads: a turn takes the upload's place in the rate before its lease is
+   * written (waiting for the budget never holds a lease), and a concurrency slot is claimed only
+   * for the call itself, after the lease and the finalizer are written (a slot never covers a
+   * Kubernetes write). An upload whose place is further away than a moment is told when to come
+   * back, and says Queued meanwhile: no reconcile thread waits for the budget.
    */
   public interface UploadGate {
     /**
      * A turn for the resource {@code key} of namespace {@code tenant}, its place kept until it is
-     * claimed.
+     * claimed: {@link CallBudget.Placed} (a place, no slot yet), {@link CallBudget.Granted} (a slot
+     * too) or {@link CallBudget.Later}.
      */
     CallBudget.Admission admit(String tenant, String key);
 
@@ -82,7 +84,7 @@ public final class UploadProtocol {
       return new UploadGate() {
         @Override
         public CallBudget.Admission admit(String tenant, String key) {
-          return budget.admit(CallBudget.Tenant.namespace(tenant), key);
+          return budget.admitPlace(CallBudget.Tenant.namespace(tenant), key);
         }
 
         @Override

@@ -77,6 +77,48 @@ class CallBudgetTest {
   }
 
   @Test
+  void anUploadsTurnTakesItsPlaceWithoutASlotAndClaimsOneOnlyForTheCall() throws Exception {
+    // Real time: the claim blocks a thread until the slot is free.
+    CallBudget budget = new CallBudget(1000, 1, PARK, Map.of("observe", 0.2), NanoClock.SYSTEM);
+    // The only slot is taken by another call in flight.
+    var inFlight = (CallBudget.Granted) budget.admit(NS, "lookup");
+    // An upload's turn still comes: it writes its lease meanwhile, holding no slot.
+    var upload = (CallBudget.Placed) budget.admitPlace(NS, "upload-1");
+    var next = budget.admitPlace(NS, "upload-2");
+    assertThat(next).as("never busy: places, not slots").isNotInstanceOf(CallBudget.Later.class);
+    assertThat(budget.waiting()).isZero();
+
+    // Its call claims the slot once the other call returns; lease holders go before any turn.
+    var claimed = new java.util.concurrent.CompletableFuture<CallBudget.Slot>();
+    Thread claimer =
+        new Thread(
+            () -> {
+              try {
+                claimed.complete(upload.place().claim());
+              } catch (InterruptedException e) {
+                claimed.completeExceptionally(e);
+              }
+            });
+    claimer.start();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                claimer.getState() == Thread.State.WAITING
+                    || claimer.getState() == Thread.State.TIMED_WAITING
+                    || claimed.isDone());
+    assertThat(claimed).as("waits while the slot is busy").isNotDone();
+    assertThat(budget.admit(NS, "lookup-2"))
+        .as("a turn with a slot does not pass the lease holder waiting for it")
+        .isInstanceOf(CallBudget.Later.class);
+    inFlight.slot().close();
+    CallBudget.Slot slot = claimed.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    slot.awaitRate();
+    slot.close();
+    claimer.join();
+  }
+
+  @Test
   void onTimeCallsGoOneSpacingApartAndACallThatGoesLateKeepsTwoPercentMore() throws Exception {
     CallBudget budget = budget(50, 4, Duration.ofSeconds(1)); // 20 ms apart
     long start = clock.nanoTime();
