@@ -156,10 +156,10 @@ public final class AliyunCsrOperator implements AutoCloseable {
             config.cas().leaseDuration(),
             config.cas().maxCallTime(),
             config.missingWindow());
-    // Each account has its own budget: a token bucket and a cap on calls in flight. UploadCsr takes
-    // its permit before the upload lease is written (so waiting for the budget never holds a
-    // lease) and is then called on the unbudgeted client; every other call waits for a permit of
-    // its own. Observation has a budget of its own in each account, a share of its rate.
+    // Each account has one budget for every call: a rate in turns between namespaces and a cap on
+    // calls in flight. An upload takes its turn before its lease is written (waiting for the budget
+    // never holds a lease) and a slot only for the call; every other call waits for a turn of its
+    // own. Observation and certificate polling are background classes within their shares.
     var accountSettings =
         new CasAccounts.Settings(
             config.operatorNamespace().isEmpty()
@@ -279,9 +279,8 @@ public final class AliyunCsrOperator implements AutoCloseable {
     operator.start();
     CasObserver observer = null;
     if (!config.observeInterval().isZero()) {
-      // Observation has a budget of its own in each account, a share of its rate, one call at a
-      // time: it never takes an upload's place. Alibaba counts limits per API, and it calls
-      // ListCsr and GetCsrDetail only.
+      // Observation is a background class in each account's budget, within its share of the
+      // rate: it never takes more than that from uploads. It calls ListCsr and GetCsrDetail only.
       observer =
           new CasObserver(
                   new FabricKubeApi(client),

@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * documented default; the maximum is unconfirmed) and matches the page items against the cache by
  * CsrId, so confirming N resources costs about N / 50 calls instead of N. It starts when any
  * resource is due, and takes along every resource confirmed more than half an interval ago, so that
- * resources uploaded at different times share passes. Its calls use their own budget (a share of
- * CAS_QPS, one at a time), so they never take an upload's place.
+ * resources uploaded at different times share passes. Its calls are a background class in the
+ * account's budget (CAS_OBSERVE_SHARE of its rate), so they never take more than that from uploads.
  *
  * <p>What a pass finds:
  *
