@@ -136,6 +136,8 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
   /** Each AliyunCasAccount's budget, by name: kept across rebuilds, dropped with the account. */
   private final Map<String, CallBudget> budgets = new ConcurrentHashMap<>();
 
+  private final Map<String, CallRate> callRates = new ConcurrentHashMap<>();
+
   private final ScheduledExecutorService worker;
   private final AccountCredentialsFactory credentials;
   private SharedIndexInformer<AliyunCasAccount> accounts;
@@ -222,8 +224,11 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
       String name, CasSettings cas, AccountNamespaceSelector selector, CasClient sdk) {
     CallBudget budget = budgets.computeIfAbsent(name, n -> newBudget(cas, settings));
     budget.setLimits(cas.qps(), cas.maxConcurrentCalls());
-    return new CasAccount(
-        name, cas, selector, sdk, budget, new CallRate(() -> System.currentTimeMillis() / 1000));
+    // The call rate, like the budget, lives as long as the account: status.callRate does not
+    // start over at each rebuild.
+    CallRate rate =
+        callRates.computeIfAbsent(name, n -> new CallRate(() -> System.currentTimeMillis() / 1000));
+    return new CasAccount(name, cas, selector, sdk, budget, rate);
   }
 
   /**
@@ -313,6 +318,7 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     Optional<AliyunCasAccount> object = accountObject(name);
     if (object.isEmpty()) {
       budgets.remove(name);
+      callRates.remove(name);
       if (entries.remove(name) != null) {
         log.info("AliyunCasAccount {} is gone", name);
         listener.accountChanged(name);
