@@ -304,6 +304,55 @@ class TenantEvidenceAndLimitsIT {
     assertThat(gaps).allMatch(gap -> gap.compareTo(Duration.ofMillis(750)) >= 0);
   }
 
+  // ---- 6. Namespaces take turns in an account's budget ----------------------------------------
+
+  @Test
+  void aQuietNamespacesUploadGoesWithinItsTurnWhileAnotherNamespaceBursts() {
+    NamespaceUser bursting = tenancy.user();
+    NamespaceUser quiet = tenancy.user();
+    CasEmulator cas = tenancy.emulator();
+    CloudKey key = Tenancy.cloudAccount(cas);
+    String account = "turns-" + quiet.namespace;
+    double qps = 4;
+    tenancy.casAccount(account, cas, key, qps, bursting.namespace, quiet.namespace);
+    int burst = 60;
+    for (int i = 0; i < burst; i++) {
+      tenancy.secret(bursting, "tls-" + i, ec("b" + i + ".turns.example.com").csrPem(), null);
+    }
+    tenancy.secret(quiet, "tls", ec("q.turns.example.com").csrPem(), null);
+    for (int i = 0; i < burst; i++) {
+      tenancy.create(bursting, aliyunCsr(bursting.namespace, "b-" + i, "tls-" + i, account));
+    }
+    // The burst queues about 15 s of uploads at 4/s. Once it is well under way, the quiet
+    // namespace's one object comes: it waits for one turn per namespace with queued work (two),
+    // not behind the whole queue.
+    await().atMost(Tenancy.WAIT).until(() -> cas.csrs(key.accountId()).size() >= 8);
+    Instant created = Instant.now();
+    tenancy.create(quiet, aliyunCsr(quiet.namespace, "q", "tls", account));
+    AliyunCsr ready = tenancy.awaitReady(quiet.namespace, "q");
+    Instant uploadedAt =
+        cas.csrs(key.accountId()).stream()
+            .filter(c -> c.csrId() == ready.getStatus().getCsrId())
+            .findFirst()
+            .orElseThrow()
+            .createdAt();
+    Duration took = Duration.between(created, uploadedAt);
+    long burstUploaded =
+        cas.csrs(key.accountId()).stream()
+            .filter(c -> c.name().startsWith(bursting.namespace + "-"))
+            .filter(c -> c.createdAt().isBefore(uploadedAt))
+            .count();
+    System.out.printf(
+        "turns: the quiet namespace's upload went %s after its creation, with %d of %d of the"
+            + " burst uploaded before it%n",
+        took, burstUploaded, burst);
+    // Bound: (namespaces with queued work = 2) / qps + 1 s, plus the object's own way to its
+    // turn (the API server, the reconcile) on a busy machine.
+    Duration bound = Duration.ofMillis((long) (2 / qps * 1000)).plusSeconds(1).plusSeconds(2);
+    assertThat(took).as("the quiet namespace's wait").isLessThanOrEqualTo(bound);
+    assertThat(burstUploaded).as("it did not wait for the burst to end").isLessThan(burst);
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------
 
   static TestPki.Material ec(String commonName) {
