@@ -50,8 +50,10 @@ class CasAccountBudgetTest {
   @Test
   void aRebuiltAccountKeepsItsBudgetWithEveryWaitingPlaceAndCallInFlight() {
     CasAccount first = accounts.newAccount("payments", cas(100, 1), null, sdk);
-    var inFlight = (CallBudget.Granted) first.gate().admit("team-a", "uid-1");
-    assertThat(first.gate().admit("team-a", "uid-2"))
+    // A lookup's turn holds the only concurrency slot; an upload's turn keeps its place.
+    var inFlight =
+        (CallBudget.Granted) first.budget().admit(CallBudget.Tenant.namespace("team-a"), "uid-1");
+    assertThat(first.budget().admit(CallBudget.Tenant.namespace("team-a"), "uid-2"))
         .isEqualTo(new CallBudget.Later(Duration.ofMillis(100), true));
 
     // A credential re-probe, a new spec or a rotated Secret builds the account again.
@@ -59,12 +61,13 @@ class CasAccountBudgetTest {
     assertThat(rebuilt.budget()).isSameAs(first.budget());
     assertThat(rebuilt.budget().interval()).as("the new qps").isEqualTo(Duration.ofMillis(20));
     assertThat(rebuilt.budget().waiting()).as("uid-2 keeps its place").isEqualTo(1);
-    assertThat(rebuilt.gate().admit("team-a", "uid-2"))
+    assertThat(rebuilt.budget().admit(CallBudget.Tenant.namespace("team-a"), "uid-2"))
         .as("uid-1's call still fills the only slot")
         .isEqualTo(new CallBudget.Later(Duration.ofMillis(100), true));
 
     inFlight.slot().close();
-    assertThat(rebuilt.gate().admit("team-a", "uid-2")).isInstanceOf(CallBudget.Granted.class);
+    assertThat(rebuilt.budget().admit(CallBudget.Tenant.namespace("team-a"), "uid-2"))
+        .isInstanceOf(CallBudget.Granted.class);
   }
 
   @Test
