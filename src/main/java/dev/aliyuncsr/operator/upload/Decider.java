@@ -609,6 +609,11 @@ final class Decider {
       Observation o, AliyunCsrStatus record, boolean adopted, CasRoute.Access via) {
     Optional<Observation.Confirmation> seen =
         o.cas().confirmation().filter(c -> Objects.equals(c.csrId(), record.getCsrId()));
+    if (seen.isPresent() && !seen.get().via().equals(via)) {
+      // The account changed since CAS was asked (its handle switched, its re-upload block rose or
+      // fell): that answer says nothing about the account as it is now. Ask again through it.
+      return Optional.of(new Action.Confirm(via, record.getCsrId()));
+    }
     if (seen.isEmpty()) {
       return o.steering().confirm()
           ? Optional.of(new Action.Confirm(via, record.getCsrId()))
