@@ -646,14 +646,19 @@ final class Decider {
                         readyMessage(readyReason(o.resource(), adopted), record))
                     .withRequeue(wait.isNegative() ? Duration.ofMillis(100) : wait)));
       }
-      if (via.reuploadBlock().isPresent() && !adopted) {
+      if (via.reuploadBlock().isPresent()) {
+        // The handle may reach another Alibaba Cloud account: a NotFound there proves nothing. An
+        // adopted CSR is not uploaded again, but it is not taken as gone either, or its record
+        // would go and another resource could adopt it before the handle comes back.
         return Optional.of(
             new Action.Settle(
                 Failures.stalled(
                     Reasons.CSR_MISSING_IN_CAS,
                     "CAS says CsrId "
                         + record.getCsrId()
-                        + " does not exist, but it is not uploaded again: "
+                        + " does not exist, but it is not "
+                        + (adopted ? "taken as gone" : "uploaded again")
+                        + ": "
                         + via.reuploadBlock().get())));
       }
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);
