@@ -392,6 +392,17 @@ final class Decider {
     if (waiting.isPresent()) {
       return waiting.get();
     }
+    boolean noneFound =
+        unresolved.stream().anyMatch(ref -> o.cas().lookups().get(ref).found().isEmpty());
+    if (noneFound && via.reuploadBlock().isPresent()) {
+      // The handle may reach another Alibaba Cloud account: "none found" there does not make an
+      // upload of unknown result (or a restore's) never stored, so nothing is uploaded again.
+      return new Action.Settle(
+          Failures.stalled(
+              Reasons.RESULT_UNKNOWN,
+              "An upload of unknown result is not in CAS, but it is not taken as never stored: "
+                  + via.reuploadBlock().get()));
+    }
     DeletionPolicy policy = policy(o.resource());
     // What the lookups found, once each: this CSR (under the name it was looked up by), or an
     // earlier one of this resource.
