@@ -18,7 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * The accounts of one world, and the routing rules of {@code accounts/CasAccounts.routes} over
@@ -47,6 +47,7 @@ final class SimAccounts {
 
   private final Map<String, String> handles = new TreeMap<>();
   private final Map<String, String> original = new TreeMap<>();
+  private final Map<String, String> previous = new TreeMap<>();
   private final Map<String, Set<String>> reached = new TreeMap<>();
   private final Map<String, String> blocks = new TreeMap<>();
   private final Set<String> switched = new TreeSet<>();
@@ -157,6 +158,7 @@ final class SimAccounts {
    */
   void switchTo(String account, String store, boolean suspect) {
     String k = key(account);
+    previous.put(k, handles.get(k));
     handles.put(k, store);
     reached.computeIfAbsent(k, x -> new TreeSet<>()).add(store);
     switched.add(k);
@@ -179,10 +181,10 @@ final class SimAccounts {
     blocks.remove(key(account));
   }
 
-  /** The handle goes back to its first store: the guard's check sees the CSRs again. */
+  /** The handle goes back to the store it reached before: the guard's check sees the CSRs again. */
   void switchBack(String account) {
     String k = key(account);
-    handles.put(k, original.get(k));
+    handles.put(k, previous.getOrDefault(k, original.get(k)));
     blocks.remove(k);
   }
 
@@ -226,13 +228,13 @@ final class SimAccounts {
 
   /**
    * One process's route: the rules of CasAccounts.routes over this world's accounts, with the
-   * process's own clients of each account ({@code clients}: lookups, then uploads).
+   * process's own clients of each account ({@code clients}: lookups, then uploads, for an account
+   * key and the store its handle reaches). As CasAccounts builds new clients when a handle changes,
+   * a client keeps the store it was made for: an Access taken before a switch still reaches the old
+   * store, and one taken after it is a different Access.
    */
-  CasRoute route(Function<String, CasClient[]> clients, UploadProtocol.UploadGate gate) {
-    Map<String, CasClient[]> byKey = new LinkedHashMap<>();
-    for (String k : keys()) {
-      byKey.put(k, clients.apply(k));
-    }
+  CasRoute route(BiFunction<String, String, CasClient[]> clients, UploadProtocol.UploadGate gate) {
+    Map<String, CasClient[]> byHandle = new LinkedHashMap<>();
     return new CasRoute() {
       @Override
       public Routes routes(AliyunCsr r) {
@@ -250,10 +252,12 @@ final class SimAccounts {
       }
 
       private Access access(String account) {
-        CasClient[] c = byKey.get(key(account));
-        if (c == null) {
+        String k = key(account);
+        String store = handles.get(k);
+        if (store == null) {
           throw new IllegalStateException("no account " + account);
         }
+        CasClient[] c = byHandle.computeIfAbsent(k + "@" + store, h -> clients.apply(k, store));
         return new Access(account, c[0], c[1], gate, block(account));
       }
 

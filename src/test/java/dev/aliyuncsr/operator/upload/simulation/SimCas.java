@@ -103,17 +103,24 @@ final class SimCas {
     /** Every call, as it reaches the service, with the account whose handle makes it. */
     void calling(String action, String account);
 
-    /** A GetCsrDetail answered: {@code found} as the caller sees it (lag included). */
-    void answered(long csrId, boolean found);
+    /** A GetCsrDetail answered from {@code store}: {@code found} as seen then (lag included). */
+    void answered(long csrId, boolean found, String store);
 
     /** DeleteCsr or UpdateCsr of {@code csr} ({@code keyPem} for UpdateCsr), before it acts. */
     void touching(String action, Stored csr, String keyPem);
 
     /** UploadCsr of {@code sha} under {@code name} through {@code account}, before it stores. */
     void uploading(String account, String name, String sha);
+
+    /** UploadCsr stored {@code csr}. */
+    default void stored(Stored csr) {}
   }
 
-  /** One account's handle: its name, and the store its endpoint and credentials reach now. */
+  /**
+   * One account's handle: its name, and the store its endpoint and credentials reached when the
+   * client was made (a switched handle is a new client; calls through the old one go on to the old
+   * store).
+   */
   interface Handle {
     String account();
 
@@ -234,6 +241,7 @@ final class SimCas {
                   now.get().plus(lag()));
           stored.hasKey = key.isPresent();
           live.put(stored.id, stored);
+          who.stored(stored);
         }
         scheduler.yieldNow(); // the answer is on its way: time passes, the caller may die
         if (Duration.between(start, now.get()).compareTo(maxCallTime) > 0) {
@@ -289,7 +297,7 @@ final class SimCas {
         who.calling("GetCsrDetail", handle.account());
         maybeFail("GetCsrDetail");
         Optional<Stored> s = in(handle.store(), csrId).filter(SimCas.this::visible);
-        who.answered(csrId, s.isPresent());
+        who.answered(csrId, s.isPresent(), handle.store());
         if (s.isEmpty()) {
           throw error("GetCsrDetail", "NotFound", 404, Kind.NOT_FOUND);
         }

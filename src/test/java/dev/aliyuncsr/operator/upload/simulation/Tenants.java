@@ -153,6 +153,25 @@ final class Tenants {
         targets.add(s.id);
       }
     }
+    // Most telling: a CSR in CAS that no status records now (its resource went under Orphan, or
+    // lost its status), in the store of the account this tenant's object uses.
+    List<Long> unrecorded = new ArrayList<>();
+    String store =
+        w.accounts.exists(r.getSpec().accountName())
+            ? w.accounts.store(r.getSpec().accountName())
+            : SimWorld.DEFAULT_STORE;
+    for (SimCas.Stored s : w.cas.live.values()) {
+      boolean recorded =
+          w.kube.all().stream()
+              .anyMatch(
+                  o -> o.getStatus() != null && SimWorld.recordedIds(o.getStatus()).contains(s.id));
+      if (s.owner != null && !recorded && s.store.equals(store)) {
+        unrecorded.add(s.id);
+      }
+    }
+    if (!unrecorded.isEmpty() && w.random.nextInt(100) < 50) {
+      targets = unrecorded;
+    }
     if (targets.isEmpty() || w.random.nextInt(100) < 10) {
       AliyunCsr written =
           w.edited(InMemoryKube.key(r), n -> ((ObjectNode) n.get("spec")).remove("csrId"));
