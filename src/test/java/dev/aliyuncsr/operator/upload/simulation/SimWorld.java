@@ -2481,8 +2481,15 @@ final class SimWorld {
           // 1. No call on behalf of an unselected namespace, except to clean up or look up what
           // the resource's own status recorded in that account.
           String ns = r.getMetadata().getNamespace();
+          boolean deleting =
+              r.isMarkedForDeletion()
+                  || kube.get(ns, r.getMetadata().getName())
+                      .filter(o -> o.getMetadata().getUid().equals(uid))
+                      .map(AliyunCsr::isMarkedForDeletion)
+                      .orElse(true);
           boolean cleanUp =
-              Set.of("ListCsr", "GetCsrDetail", "DeleteCsr").contains(action)
+              deleting
+                  && Set.of("ListCsr", "GetCsrDetail", "DeleteCsr").contains(action)
                   && recordedUnder.getOrDefault(uid, Set.of()).contains(account);
           if (!accounts.selectedSince(SimAccounts.account(account), ns, selectorsAtStart)
               && !cleanUp) {
@@ -2497,9 +2504,9 @@ final class SimWorld {
                     + uid
                     + "): the account does not select "
                     + ns
-                    + (action.equals("UploadCsr") || action.equals("UpdateCsr")
-                        ? ""
-                        : " and the status never recorded anything there"));
+                    + (deleting
+                        ? " and the status never recorded anything there"
+                        : " and the object is not being deleted"));
           }
           if ("GetCsrDetail".equals(action)) {
             confirmCall = confirmNext;

@@ -160,6 +160,16 @@ class UploadProtocolSimulationTest {
               + ", e.g. "
               + shown.stream().sorted().limit(20).toList());
     }
+    if (!failures.isEmpty()) {
+      Map<String, Integer> kinds = new TreeMap<>();
+      for (SimWorld.Result f : failures) {
+        var m = java.util.regex.Pattern.compile("invariant \\d+").matcher(f.violation());
+        String kind = m.find() ? m.group() : f.violation().split(":")[0];
+        kinds.merge(
+            (f.violation().startsWith("liveness") ? "liveness/" : "") + kind, 1, Integer::sum);
+      }
+      System.out.println("simulation: failures by kind " + kinds);
+    }
     failures.stream()
         .sorted(java.util.Comparator.comparingLong(SimWorld.Result::seed))
         .limit(100)
