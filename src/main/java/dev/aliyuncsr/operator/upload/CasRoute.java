@@ -27,8 +27,8 @@ public interface CasRoute {
    * @param uploads UploadCsr, called under a permit of {@code gate}
    * @param reuploadBlock set while the account's handle is suspected of reaching another Alibaba
    *     Cloud account (endpoint or credentials changed, or many CSRs missing at once): what to tell
-   *     a resource whose CSR CAS says is gone; nothing is uploaded again until an administrator
-   *     confirms
+   *     a resource whose CSR CAS says is gone; no CSR, uploaded or adopted, is taken as gone (nor
+   *     uploaded again) until an administrator confirms
    */
   record Access(
       String account,

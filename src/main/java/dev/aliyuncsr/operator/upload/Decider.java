@@ -392,6 +392,17 @@ final class Decider {
     if (waiting.isPresent()) {
       return waiting.get();
     }
+    boolean noneFound =
+        unresolved.stream().anyMatch(ref -> o.cas().lookups().get(ref).found().isEmpty());
+    if (noneFound && via.reuploadBlock().isPresent()) {
+      // The handle may reach another Alibaba Cloud account: "none found" there does not make an
+      // upload of unknown result (or a restore's) never stored, so nothing is uploaded again.
+      return new Action.Settle(
+          Failures.stalled(
+              Reasons.RESULT_UNKNOWN,
+              "An upload of unknown result is not in CAS, but it is not taken as never stored: "
+                  + via.reuploadBlock().get()));
+    }
     DeletionPolicy policy = policy(o.resource());
     // What the lookups found, once each: this CSR (under the name it was looked up by), or an
     // earlier one of this resource.
@@ -606,6 +617,11 @@ final class Decider {
       Observation o, AliyunCsrStatus record, boolean adopted, CasRoute.Access via) {
     Optional<Observation.Confirmation> seen =
         o.cas().confirmation().filter(c -> Objects.equals(c.csrId(), record.getCsrId()));
+    if (seen.isPresent() && !seen.get().via().equals(via)) {
+      // The account changed since CAS was asked (its handle switched, its re-upload block rose or
+      // fell): that answer says nothing about the account as it is now. Ask again through it.
+      return Optional.of(new Action.Confirm(via, record.getCsrId()));
+    }
     if (seen.isEmpty()) {
       return o.steering().confirm()
           ? Optional.of(new Action.Confirm(via, record.getCsrId()))
@@ -638,14 +654,19 @@ final class Decider {
                         readyMessage(readyReason(o.resource(), adopted), record))
                     .withRequeue(wait.isNegative() ? Duration.ofMillis(100) : wait)));
       }
-      if (via.reuploadBlock().isPresent() && !adopted) {
+      if (via.reuploadBlock().isPresent()) {
+        // The handle may reach another Alibaba Cloud account: a NotFound there proves nothing. An
+        // adopted CSR is not uploaded again, but it is not taken as gone either, or its record
+        // would go and another resource could adopt it before the handle comes back.
         return Optional.of(
             new Action.Settle(
                 Failures.stalled(
                     Reasons.CSR_MISSING_IN_CAS,
                     "CAS says CsrId "
                         + record.getCsrId()
-                        + " does not exist, but it is not uploaded again: "
+                        + " does not exist, but it is not "
+                        + (adopted ? "taken as gone" : "uploaded again")
+                        + ": "
                         + via.reuploadBlock().get())));
       }
       AliyunCsrStatus next = StatusBuilder.copyRecord(record);

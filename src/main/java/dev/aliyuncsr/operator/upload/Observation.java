@@ -76,8 +76,13 @@ record Observation(
   /** The CSRs found for one reference, and when CAS was asked. */
   record Lookup(java.util.List<CasCsrRef> found, Instant at) {}
 
-  /** The current CSR as CAS describes it now; empty detail when CAS said NotFound. */
-  record Confirmation(long csrId, Optional<CsrDetail> detail, Instant at) {}
+  /**
+   * The current CSR as CAS describes it now; empty detail when CAS said NotFound.
+   *
+   * @param via the account as it stood when CAS was asked: an answer through a handle since
+   *     replaced, or while re-uploads were blocked, says nothing about the account as it is now
+   */
+  record Confirmation(long csrId, Optional<CsrDetail> detail, Instant at, CasRoute.Access via) {}
 
   /**
    * The CSR named by spec.csrId as CAS describes it; empty detail when CAS does not have it.

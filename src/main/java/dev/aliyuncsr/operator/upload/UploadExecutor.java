@@ -376,7 +376,7 @@ final class UploadExecutor {
     drift.observationCall("GetCsrDetail");
     Instant at = clock.instant();
     Optional<CsrDetail> detail = CasReads.detail(a.via().cas(), a.csrId());
-    cycle.confirmation = new Observation.Confirmation(a.csrId(), detail, at);
+    cycle.confirmation = new Observation.Confirmation(a.csrId(), detail, at, a.via());
     String result;
     if (detail.isEmpty()) {
       result = "missing";
@@ -617,7 +617,7 @@ final class UploadExecutor {
     Instant at = clock.instant();
     Optional<CsrDetail> detail = CasReads.detail(a.via().cas(), id);
     if (detail.isEmpty()) {
-      cycle.confirmation = new Observation.Confirmation(id, Optional.empty(), at);
+      cycle.confirmation = new Observation.Confirmation(id, Optional.empty(), at, a.via());
       return Step.next(r);
     }
     String keyOwner = o.inputs().value().csr().publicKeySha256();

@@ -268,7 +268,8 @@ class DeciderTest {
     asked.confirm = true;
     assertThat(asked.decide()).isEqualTo(new Action.Confirm(DESIRED, 7));
 
-    asked.confirmation = Optional.of(new Observation.Confirmation(7, Optional.empty(), NOW));
+    asked.confirmation =
+        Optional.of(new Observation.Confirmation(7, Optional.empty(), NOW, DESIRED));
     Action once = asked.decide();
     assertThat(once).isInstanceOf(Action.WriteRecord.class);
     assertThat(((Action.WriteRecord) once).record().getNotFoundAt())
@@ -280,7 +281,8 @@ class DeciderTest {
     AliyunCsrStatus noted = recorded(7);
     noted.setNotFoundAt(StatusBuilder.rfc3339(NOW.minus(WINDOW)));
     O twice = new O().finalizer().status(noted);
-    twice.confirmation = Optional.of(new Observation.Confirmation(7, Optional.empty(), NOW));
+    twice.confirmation =
+        Optional.of(new Observation.Confirmation(7, Optional.empty(), NOW, DESIRED));
     Action gone = twice.decide();
     assertThat(gone).isInstanceOf(Action.WriteRecord.class);
     assertThat(((Action.WriteRecord) gone).why()).isEqualTo(Decider.MISSING);
@@ -291,10 +293,10 @@ class DeciderTest {
     AliyunCsrStatus noted = recorded(7);
     noted.setNotFoundAt(StatusBuilder.rfc3339(NOW.minus(WINDOW)));
     O o = new O().finalizer().status(noted);
-    o.desired =
-        Optional.of(
-            new CasRoute.Access("team-a", null, null, null, Optional.of("confirm with TOKEN")));
-    o.confirmation = Optional.of(new Observation.Confirmation(7, Optional.empty(), NOW));
+    CasRoute.Access suspected =
+        new CasRoute.Access("team-a", null, null, null, Optional.of("confirm with TOKEN"));
+    o.desired = Optional.of(suspected);
+    o.confirmation = Optional.of(new Observation.Confirmation(7, Optional.empty(), NOW, suspected));
     Action action = o.decide();
     assertThat(action).isInstanceOf(Action.Settle.class);
     Outcome outcome = ((Action.Settle) action).outcome();

@@ -64,9 +64,18 @@ final class InMemoryKube {
     return node == null ? Optional.empty() : Optional.of(read(node));
   }
 
+  /**
+   * Every object, for the world's own reads (the checks, the tenants): shared copies, parsed once
+   * per write, that nobody may change.
+   */
   List<AliyunCsr> all() {
-    return objects.values().stream().map(InMemoryKube::read).toList();
+    if (all == null) {
+      all = objects.values().stream().map(InMemoryKube::read).toList();
+    }
+    return all;
   }
+
+  private List<AliyunCsr> all;
 
   List<WatchEvent> log() {
     return log;
@@ -104,7 +113,10 @@ final class InMemoryKube {
     return write(key, current, next);
   }
 
-  /** A user's PUT of metadata and spec (status is kept, as the main resource ignores it). */
+  /**
+   * A user's PUT of metadata and spec (status is kept, as the main resource ignores it); null when
+   * the object is gone or the CRD's CEL rules refuse the change.
+   */
   AliyunCsr userReplace(String key, Consumer<ObjectNode> change) {
     ObjectNode current = objects.get(key);
     if (current == null) {
@@ -118,6 +130,9 @@ final class InMemoryKube {
       next.remove("status");
     }
     keepServerFields(current, next);
+    if (!celAllows(current, next)) {
+      return null;
+    }
     // A finalizer can be removed, but deletionTimestamp cannot be undone.
     return uncheckedWrite(key, current, next);
   }
@@ -161,6 +176,48 @@ final class InMemoryKube {
     }
   }
 
+  /**
+   * The AliyunCsr CRD's CEL rules: once status names a CsrId, spec.csrSecretRef, spec.name,
+   * spec.csrId and spec.accountRef are fixed, and spec.keySecretRef may be added but not changed.
+   */
+  static boolean celAllows(ObjectNode current, ObjectNode next) {
+    JsonNode csrId = current.path("status").path("csrId");
+    if (csrId.isMissingNode() || csrId.isNull()) {
+      return true;
+    }
+    JsonNode before = current.path("spec");
+    JsonNode after = next.path("spec");
+    for (String field : List.of("csrSecretRef", "name", "csrId")) {
+      if (!before.path(field).equals(after.path(field))) {
+        return false;
+      }
+    }
+    if (!before.path("accountRef").path("name").equals(after.path("accountRef").path("name"))
+        || before.has("accountRef") != after.has("accountRef")) {
+      return false;
+    }
+    return !before.has("keySecretRef")
+        || before.get("keySecretRef").equals(after.get("keySecretRef"));
+  }
+
+  /**
+   * The object goes at once, whatever its finalizers (a user takes them off and deletes it, or the
+   * cluster is lost): no operator sees a deletion to clean up after.
+   */
+  void vanish(String key) {
+    ObjectNode current = objects.get(key);
+    if (current == null) {
+      return;
+    }
+    ObjectNode next = current.deepCopy();
+    ObjectNode meta = (ObjectNode) next.get("metadata");
+    meta.remove("finalizers");
+    if (!meta.has("deletionTimestamp")) {
+      meta.put("deletionTimestamp", "1970-01-01T00:00:00Z");
+    }
+    uncheckedWrite(key, current, next);
+  }
+
   private static void keepServerFields(ObjectNode current, ObjectNode next) {
     ObjectNode before = (ObjectNode) current.get("metadata");
     ObjectNode after = (ObjectNode) next.get("metadata");
@@ -185,6 +242,7 @@ final class InMemoryKube {
     JsonNode finalizers = meta.get("finalizers");
     if (meta.has("deletionTimestamp") && (finalizers == null || finalizers.isEmpty())) {
       objects.remove(key);
+      all = null;
       log.add(new WatchEvent(key, null));
       onRemoved.removed(read(next), userWriting);
       return read(next);
@@ -196,6 +254,7 @@ final class InMemoryKube {
   private void store(String key, ObjectNode node) {
     ((ObjectNode) node.get("metadata")).put("resourceVersion", Long.toString(++resourceVersion));
     objects.put(key, node);
+    all = null;
     log.add(new WatchEvent(key, node.deepCopy()));
   }
 

@@ -17,53 +17,114 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * CAS as the simulation sees it: a store of CSRs that remembers which resource uploaded each (the
- * caller is known in the simulation, never to the operator), and a network that fails the way the
- * real one does: the answer lost after the CSR was stored, a 5xx after the store (the soak's
- * transparent re-send met a 503), a 5xx before it, throttling, slow answers that outlive the read
- * timeout. Calls that violate invariant 2 or 4 are recorded as they happen. A person at the CAS
- * console may delete a CSR or drop its private key ({@link #consoleDelete}, {@link
- * #consoleDropKey}): drift the operator learns of only by confirming.
+ * CAS as the simulation sees it: several real stores (Alibaba Cloud accounts), each reached through
+ * account handles whose store can change under them (an endpoint or credentials of another
+ * account), with CsrIds unique across stores as the real service's are. The store remembers who
+ * uploaded each CSR (the caller is known in the simulation, never to the operator), and the network
+ * fails the way the real one does: the answer lost after the CSR was stored, a 5xx after the store
+ * (the soak's transparent re-send met a 503), a 5xx before it, throttling, slow answers that
+ * outlive the read timeout. Reads lag behind writes: a CSR just stored is missing from ListCsr and
+ * GetCsrDetail for a moment shorter than the missing window. Every call is reported to the {@link
+ * Caller} as it reaches the service, so that the world records a violation at the moment of the
+ * call. A person at the CAS console may delete a CSR or drop its private key ({@link
+ * #consoleDelete}, {@link #consoleDropKey}): drift the operator learns of only by confirming.
  */
 final class SimCas {
-  /** One CSR in CAS. {@code owner} is the UID of the resource whose upload stored it. */
+  /** The longest a CSR just stored stays missing from reads: well under the missing window. */
+  static final Duration MAX_LAG = Duration.ofSeconds(20);
+
+  /** One CSR in one store. */
   static final class Stored {
     final long id;
+    final String store;
     final String name;
     final String pem;
     final String csrSha256;
     final String publicKeySha256;
+    final String commonName;
+
+    /** The UID of the resource whose upload stored it; null for one planted by another tool. */
     final String owner;
+
+    /** namespace/name of that resource: whose ownership mark the name carries. */
+    final String ownerKey;
+
+    /** The account whose handle uploaded it ({@link SimAccounts#key}); null when planted. */
+    final String via;
+
+    /** When the UploadCsr that stored it started (an upload in flight at a status loss). */
+    final Instant calledAt;
+
+    /** Reads miss it before this instant (read-after-write lag). */
+    final Instant visibleAt;
+
     boolean hasKey;
 
     Stored(
-        long id, String name, String pem, String csrSha256, String publicKeySha256, String owner) {
+        long id,
+        String store,
+        String name,
+        SimPool.Entry entry,
+        String owner,
+        String ownerKey,
+        String via,
+        Instant calledAt,
+        Instant visibleAt) {
       this.id = id;
+      this.store = store;
       this.name = name;
-      this.pem = pem;
-      this.csrSha256 = csrSha256;
-      this.publicKeySha256 = publicKeySha256;
+      this.pem = entry.csr().pem();
+      this.csrSha256 = entry.csr().csrSha256();
+      this.publicKeySha256 = entry.csr().publicKeySha256();
+      this.commonName = entry.csr().commonName();
       this.owner = owner;
+      this.ownerKey = ownerKey;
+      this.via = via;
+      this.calledAt = calledAt;
+      this.visibleAt = visibleAt;
+    }
+
+    @Override
+    public String toString() {
+      return id + "@" + store + "(" + name + ")";
     }
   }
 
-  /** What the world knows of the caller when it calls: which resource it reconciles. */
+  /**
+   * What the world knows of the caller when it calls: which resource it reconciles. Each hook may
+   * record a violation in {@link #violations}.
+   */
   interface Caller {
     String uid();
 
-    /** spec.csrId of that resource, and whether the call may touch {@code csr} as adopted. */
-    boolean mayTouchAsAdopted(Stored csr);
+    /** namespace/name of the resource. */
+    String key();
 
-    boolean isAdopting();
+    /** Every call, as it reaches the service, with the account whose handle makes it. */
+    void calling(String action, String account);
 
-    /** The caller's upload name, and whether the resource that uploaded {@code csr} is gone. */
-    boolean mayInherit(Stored csr);
+    /** A GetCsrDetail answered from {@code store}: {@code found} as seen then (lag included). */
+    void answered(long csrId, boolean found, String store);
 
-    /** Every call, as it reaches the service (before any fault): the pause invariant's hook. */
-    default void calling(String action) {}
+    /** DeleteCsr or UpdateCsr of {@code csr} ({@code keyPem} for UpdateCsr), before it acts. */
+    void touching(String action, Stored csr, String keyPem);
 
-    /** A GetCsrDetail answered (found or NOT_FOUND): the confirmation bookkeeping's hook. */
-    default void answered(long csrId) {}
+    /** UploadCsr of {@code sha} under {@code name} through {@code account}, before it stores. */
+    void uploading(String account, String name, String sha);
+
+    /** UploadCsr stored {@code csr}. */
+    default void stored(Stored csr) {}
+  }
+
+  /**
+   * One account's handle: its name, and the store its endpoint and credentials reached when the
+   * client was made (a switched handle is a new client; calls through the old one go on to the old
+   * store).
+   */
+  interface Handle {
+    String account();
+
+    String store();
   }
 
   enum UploadFault {
@@ -74,12 +135,14 @@ final class SimCas {
     SERVER_ERROR_BEFORE_STORE
   }
 
+  /** Every live CSR of every store, by CsrId (unique across stores). */
   final Map<Long, Stored> live = new LinkedHashMap<>();
+
   final Map<Long, Stored> deletedByOperator = new LinkedHashMap<>();
 
   /**
-   * CSRs a person deleted in the CAS console: neither live nor deleted by the operator (invariants
-   * 4 and 5 are about the operator's deletions only).
+   * CSRs a person deleted in the CAS console: neither live nor deleted by the operator (the
+   * clean-up invariants are about the operator's deletions only).
    */
   final Map<Long, Stored> deletedByConsole = new LinkedHashMap<>();
 
@@ -92,27 +155,33 @@ final class SimCas {
   private final Supplier<Instant> now;
   private final Duration connectTimeout;
   private final Duration maxCallTime;
-  private final Map<String, String> pemsBySha;
   boolean faults = true;
   private long nextId = 2000;
 
-  SimCas(
-      Random random,
-      Supplier<Instant> now,
-      Duration connectTimeout,
-      Duration maxCallTime,
-      Map<String, String> pemsBySha) {
+  SimCas(Random random, Supplier<Instant> now, Duration connectTimeout, Duration maxCallTime) {
     this.random = random;
     this.now = now;
     this.connectTimeout = connectTimeout;
     this.maxCallTime = maxCallTime;
-    this.pemsBySha = pemsBySha;
   }
 
-  Stored plant(String name, String pem, String csrSha256, String publicKeySha256) {
-    Stored s = new Stored(nextId++, name, pem, csrSha256, publicKeySha256, null);
+  /** A CSR another tool stored long ago (visible at once, no owner). */
+  Stored plant(String store, String name, SimPool.Entry entry) {
+    Stored s =
+        new Stored(nextId++, store, name, entry, null, null, null, Instant.EPOCH, Instant.EPOCH);
     live.put(s.id, s);
     return s;
+  }
+
+  /** Whether a read made now sees {@code s}. */
+  boolean visible(Stored s) {
+    return !now.get().isBefore(s.visibleAt);
+  }
+
+  /** The live CSR {@code id} if it is in {@code store}. */
+  Optional<Stored> in(String store, long id) {
+    Stored s = live.get(id);
+    return s != null && s.store.equals(store) ? Optional.of(s) : Optional.empty();
   }
 
   /** A person deletes {@code id} in the CAS console: no operator call, no ownership check. */
@@ -135,8 +204,8 @@ final class SimCas {
     return true;
   }
 
-  /** The client one operator process uses; every call is a yield point. */
-  CasClient client(Scheduler scheduler, Supplier<Caller> caller) {
+  /** The client one operator process uses for one account's handle; every call is a yield point. */
+  CasClient client(Scheduler scheduler, Supplier<Caller> caller, Handle handle) {
     return new CasClient() {
       @Override
       public UploadResult uploadCsr(String name, String csrPem, Optional<String> key)
@@ -145,7 +214,7 @@ final class SimCas {
         scheduler.yieldNow();
         count("UploadCsr");
         Caller who = caller.get();
-        who.calling("UploadCsr");
+        who.calling("UploadCsr", handle.account());
         if (Duration.between(start, now.get()).compareTo(connectTimeout) > 0) {
           // The request never reached the service within the connect timeout.
           throw error("UploadCsr", "Timeout", 0, Kind.AMBIGUOUS);
@@ -154,15 +223,25 @@ final class SimCas {
         if (fault == UploadFault.THROTTLED) {
           throw answer("UploadCsr", "Throttling.User", 400, true);
         }
-        if (who.isAdopting()) {
-          violations.add("invariant 4: UploadCsr for adopting resource " + who.uid());
-        }
+        SimPool.Entry entry = SimPool.byPem(csrPem);
+        who.uploading(handle.account(), name, entry.csr().csrSha256());
         Stored stored = null;
         if (fault != UploadFault.SERVER_ERROR_BEFORE_STORE) {
-          String sha = shaOf(csrPem);
-          stored = new Stored(nextId++, name, csrPem, sha, null, who.uid());
+          String uid = who.uid();
+          stored =
+              new Stored(
+                  nextId++,
+                  handle.store(),
+                  name,
+                  entry,
+                  uid,
+                  who.key(),
+                  handle.account(),
+                  start,
+                  now.get().plus(lag()));
           stored.hasKey = key.isPresent();
           live.put(stored.id, stored);
+          who.stored(stored);
         }
         scheduler.yieldNow(); // the answer is on its way: time passes, the caller may die
         if (Duration.between(start, now.get()).compareTo(maxCallTime) > 0) {
@@ -182,12 +261,13 @@ final class SimCas {
       public List<CsrSummary> listCsr(String keyWord) throws CasException {
         scheduler.yieldNow();
         count("ListCsr");
-        caller.get().calling("ListCsr");
+        caller.get().calling("ListCsr", handle.account());
         maybeFail("ListCsr");
         List<CsrSummary> out = new ArrayList<>();
-        for (Stored s : live.values()) {
-          // KeyWord matching is unconfirmed: the emulator and this world match substrings.
-          if (s.name != null && s.name.contains(keyWord)) {
+        for (Stored s : readable(handle.store())) {
+          // KeyWord is a substring of the name or the common name (as the emulator has it).
+          if ((s.name != null && s.name.contains(keyWord))
+              || (s.commonName != null && s.commonName.contains(keyWord))) {
             out.add(new CsrSummary(s.id, s.name, null, s.hasKey));
           }
         }
@@ -198,10 +278,10 @@ final class SimCas {
       public CsrPage listCsrPage(long page, long pageSize) throws CasException {
         scheduler.yieldNow();
         count("ListCsr");
-        caller.get().calling("ListCsr");
+        caller.get().calling("ListCsr", handle.account());
         maybeFail("ListCsr");
         List<CsrSummary> all = new ArrayList<>();
-        for (Stored s : live.values()) {
+        for (Stored s : readable(handle.store())) {
           all.add(new CsrSummary(s.id, s.name, null, s.hasKey));
         }
         int from = (int) Math.min(all.size(), (page - 1) * pageSize);
@@ -214,28 +294,29 @@ final class SimCas {
         scheduler.yieldNow();
         count("GetCsrDetail");
         Caller who = caller.get();
-        who.calling("GetCsrDetail");
+        who.calling("GetCsrDetail", handle.account());
         maybeFail("GetCsrDetail");
-        who.answered(csrId);
-        Stored s = live.get(csrId);
-        if (s == null) {
+        Optional<Stored> s = in(handle.store(), csrId).filter(SimCas.this::visible);
+        who.answered(csrId, s.isPresent(), handle.store());
+        if (s.isEmpty()) {
           throw error("GetCsrDetail", "NotFound", 404, Kind.NOT_FOUND);
         }
-        return new CsrDetail(s.id, s.pem, s.hasKey, "req-detail");
+        return new CsrDetail(s.get().id, s.get().pem, s.get().hasKey, "req-detail");
       }
 
       @Override
       public String updateCsr(long csrId, String privateKeyPem) throws CasException {
         scheduler.yieldNow();
         count("UpdateCsr");
-        caller.get().calling("UpdateCsr");
+        Caller who = caller.get();
+        who.calling("UpdateCsr", handle.account());
         maybeFail("UpdateCsr");
-        Stored s = live.get(csrId);
-        if (s == null) {
+        Optional<Stored> s = in(handle.store(), csrId);
+        if (s.isEmpty()) {
           throw error("UpdateCsr", "NotFound", 404, Kind.NOT_FOUND);
         }
-        checkOwnership("UpdateCsr", s, caller.get());
-        s.hasKey = true;
+        who.touching("UpdateCsr", s.get(), privateKeyPem);
+        s.get().hasKey = true;
         return "req-update";
       }
 
@@ -243,34 +324,36 @@ final class SimCas {
       public String deleteCsr(long csrId) throws CasException {
         scheduler.yieldNow();
         count("DeleteCsr");
-        caller.get().calling("DeleteCsr");
+        Caller who = caller.get();
+        who.calling("DeleteCsr", handle.account());
         maybeFail("DeleteCsr");
-        Stored s = live.get(csrId);
-        if (s == null) {
+        Optional<Stored> s = in(handle.store(), csrId);
+        if (s.isEmpty()) {
           throw error("DeleteCsr", "NotFound", 404, Kind.NOT_FOUND);
         }
-        checkOwnership("DeleteCsr", s, caller.get());
+        who.touching("DeleteCsr", s.get(), null);
         live.remove(csrId);
-        deletedByOperator.put(csrId, s);
+        deletedByOperator.put(csrId, s.get());
         return "req-delete";
       }
     };
   }
 
-  private void checkOwnership(String action, Stored s, Caller who) {
-    boolean own = who.uid().equals(s.owner) || who.mayTouchAsAdopted(s) || who.mayInherit(s);
-    if (!own) {
-      violations.add(
-          "invariant 2: "
-              + action
-              + " "
-              + s.id
-              + " by resource "
-              + who.uid()
-              + " (the CSR is "
-              + (s.owner == null ? "foreign" : "resource " + s.owner + "'s")
-              + ")");
+  private List<Stored> readable(String store) {
+    List<Stored> out = new ArrayList<>();
+    for (Stored s : live.values()) {
+      if (s.store.equals(store) && visible(s)) {
+        out.add(s);
+      }
     }
+    return out;
+  }
+
+  /** Half of the uploads are readable at once; the rest after up to {@link #MAX_LAG}. */
+  private Duration lag() {
+    return random.nextBoolean()
+        ? Duration.ZERO
+        : Duration.ofMillis(1 + random.nextInt((int) MAX_LAG.toMillis()));
   }
 
   private UploadFault pickUploadFault() {
@@ -303,20 +386,6 @@ final class SimCas {
 
   private void count(String action) {
     calls.merge(action, 1, Integer::sum);
-  }
-
-  private String shaOf(String pem) {
-    for (var e : pemsBySha.entrySet()) {
-      if (e.getValue().equals(pem)) {
-        return e.getKey();
-      }
-    }
-    throw new IllegalStateException("unknown CSR uploaded");
-  }
-
-  /** The connect timeout bounds how late a request can reach the service after the call starts. */
-  Duration connectTimeout() {
-    return connectTimeout;
   }
 
   private static CasException error(String action, String code, int status, Kind kind) {
