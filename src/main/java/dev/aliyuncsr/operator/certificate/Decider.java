@@ -10,9 +10,7 @@ import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.api.ValidationMethod;
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceDetail;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceFill;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceState;
+import dev.aliyuncsr.operator.cloud.CasInstances.InstanceDetail;
 import dev.aliyuncsr.operator.csr.CertificateChecks;
 import dev.aliyuncsr.operator.csr.CertificateChecks.CheckedCertificate;
 import dev.aliyuncsr.operator.csr.CsrFacts;
@@ -157,12 +155,10 @@ public final class Decider {
       return new Action.ReadInstance(instanceId);
     }
     InstanceDetail instance = read.get();
-    List<ValidationRecord> validation = ValidationRecords.of(instance.domainValidations());
+    List<ValidationRecord> validation = ValidationRecords.of(instance.validation());
     observed(record, instance, validation, o.now());
     boolean ours =
-        PublicKeyHash.ofCsrPem(instance.csrPem().orElse(null))
-            .filter(csr.publicKeySha256()::equals)
-            .isPresent();
+        PublicKeyHash.ofCsrPem(instance.csrPem()).filter(csr.publicKeySha256()::equals).isPresent();
     InstanceFill fill =
         new InstanceFill(
             instanceId,
@@ -170,7 +166,7 @@ public final class Decider {
             issuance.domains(),
             issuance.keyAlgorithm(),
             spec.effectiveValidationMethod().name());
-    InstanceState state = instance.state();
+    InstanceState state = InstanceState.of(instance);
     if (state == InstanceState.INACTIVE) {
       return inactive(o, record, instance, ours, fill, csr);
     }
@@ -330,7 +326,7 @@ public final class Decider {
       InstanceFill fill,
       CsrFacts csr) {
     String instanceId = instance.instanceId();
-    if (instance.csrPem().filter(p -> !p.isBlank()).isEmpty()) {
+    if (InstanceState.csrPem(instance).isEmpty()) {
       // Free: filled with this CSR; nothing is applied yet.
       return new Action.UpdateInstance(fill);
     }
@@ -342,7 +338,7 @@ public final class Decider {
     Optional<String> retry = CertificateAnnotations.retry(o.resource());
     boolean retryWanted =
         retry.isPresent() && !(here && retry.get().equals(application.getRetry()));
-    if (instance.hasPendingResult()) {
+    if (InstanceState.hasPendingResult(instance)) {
       // Our application ended without a certificate. Refilling clears PendingResult and opens a
       // new (paid) application: only for a retry value no application used.
       if (retryWanted) {
@@ -382,10 +378,8 @@ public final class Decider {
                   + " gets a new value",
               poll(o, record, instance)));
     }
-    if (instance
-        .validationMethod()
-        .filter(m -> !m.isBlank() && !m.equalsIgnoreCase(fill.validationMethod()))
-        .isPresent()) {
+    String method = instance.validationMethod();
+    if (method != null && !method.isBlank() && !method.equalsIgnoreCase(fill.validationMethod())) {
       // Filled with this CSR but another method, not applied for: fill again (free).
       return new Action.UpdateInstance(fill);
     }
@@ -441,7 +435,7 @@ public final class Decider {
       CsrFacts csr,
       PrivateKeyFacts key) {
     String instanceId = instance.instanceId();
-    if (instance.revoked()) {
+    if (InstanceState.revoked(instance)) {
       return settle(
           record,
           Failures.stalled(
@@ -461,7 +455,7 @@ public final class Decider {
               poll(o, record, instance)));
     }
     long certificateId = instance.certificateId().get();
-    if (o.download().filter(d -> d.certificateId() == certificateId).isEmpty()) {
+    if (o.download().filter(d -> d.id() == certificateId).isEmpty()) {
       return new Action.Download(certificateId);
     }
     Validated<CheckedCertificate> checked =
@@ -575,7 +569,7 @@ public final class Decider {
 
   private static Outcome inUse(InstanceDetail instance) {
     String holds =
-        instance.csrPem().filter(p -> !p.isBlank()).isPresent()
+        InstanceState.csrPem(instance).isPresent()
             ? "holds another CSR than the AliyunCsr's"
             : "is " + instance.status() + " without a CSR this operator can compare";
     return Failures.stalled(

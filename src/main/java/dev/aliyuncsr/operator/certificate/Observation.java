@@ -3,8 +3,8 @@ package dev.aliyuncsr.operator.certificate;
 import dev.aliyuncsr.operator.api.AliyunCertificate;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceDetail;
-import dev.aliyuncsr.operator.certificate.CasInstances.IssuedPem;
+import dev.aliyuncsr.operator.cloud.CasInstances.InstanceDetail;
+import dev.aliyuncsr.operator.cloud.CasInstances.IssuedCertificate;
 import dev.aliyuncsr.operator.csr.CsrFacts;
 import dev.aliyuncsr.operator.csr.PrivateKeyFacts;
 import dev.aliyuncsr.operator.csr.Validated;
@@ -44,7 +44,7 @@ public record Observation(
     TargetSecret secret,
     Optional<List<ValidationRecord>> published,
     Optional<InstanceDetail> instance,
-    Optional<IssuedPem> download,
+    Optional<IssuedCertificate> download,
     Optional<String> heldLeaseToken) {
 
   /**

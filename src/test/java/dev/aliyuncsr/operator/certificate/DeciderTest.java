@@ -515,7 +515,7 @@ class DeciderTest {
                   ourCsrRewrapped(),
                   "",
                   List.of(
-                      new CasInstances.DomainValidation(
+                      new dev.aliyuncsr.operator.cloud.CasInstances.DomainValidation(
                           "shop.example.com", "example.com", "TXT", "_dnsauth", "t")));
       var settle = settled(decide(w), Outcome.State.STALLED, Reasons.DNS_ZONE_NOT_ALLOWED);
       assertThat(settle.outcome().message()).contains("_dnsauth.example.com");
@@ -628,19 +628,9 @@ class DeciderTest {
     void aRevokedCertificateMakesTheInstanceUnusable() {
       var w = world().instance("normal", ourCsrRewrapped(), "", List.of(), 99L, "DNS");
       w.instance =
-          w.instance.map(
-              d ->
-                  new CasInstances.InstanceDetail(
-                      d.instanceId(),
-                      d.status(),
-                      "revoked",
-                      d.csrPem(),
-                      d.validationMethod(),
-                      d.pendingResult(),
-                      d.domainValidations(),
-                      d.certificateId(),
-                      d.averageWaitingTime(),
-                      d.requestId()));
+          Optional.of(
+              CertificateWorld.detail(
+                  INSTANCE, "normal", "revoked", ourCsrRewrapped(), "DNS", "", List.of(), 99L));
       settled(decide(w), Outcome.State.STALLED, Reasons.INSTANCE_UNUSABLE);
     }
 
@@ -731,31 +721,20 @@ class DeciderTest {
       assertThat(decide(w)).isEqualTo(new Action.ReadInstance("cas_dv-cn-next"));
       w.instance =
           Optional.of(
-              new CasInstances.InstanceDetail(
-                  "cas_dv-cn-next",
-                  "inactive",
-                  "",
-                  Optional.empty(),
-                  Optional.empty(),
-                  "",
-                  List.of(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  "r"));
+              CertificateWorld.detail(
+                  "cas_dv-cn-next", "inactive", null, null, null, "", List.of(), null));
       assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
       w.instance =
           Optional.of(
-              new CasInstances.InstanceDetail(
+              CertificateWorld.detail(
                   "cas_dv-cn-next",
                   "pending",
-                  "",
-                  Optional.of(ourCsrRewrapped()),
-                  Optional.empty(),
+                  null,
+                  ourCsrRewrapped(),
+                  null,
                   "",
                   dnsValidations(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  "r"));
+                  null));
       var settle = settled(decide(w), Outcome.State.PROGRESSING, Reasons.AWAITING_VALIDATION);
       assertThat(settle.record().getCertificateId()).isEqualTo(77L);
       assertThat(settle.record().getCertificateInstanceId()).isEqualTo(INSTANCE);
