@@ -4,12 +4,16 @@ import dev.aliyuncsr.operator.accounts.CasAccount;
 import dev.aliyuncsr.operator.accounts.CasAccounts;
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.cloud.CasInstances;
+import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.config.OperatorConfig;
 import dev.aliyuncsr.operator.kube.EventRecorder;
 import dev.aliyuncsr.operator.kube.FabricKubeApi;
 import dev.aliyuncsr.operator.kube.LeanItemStore;
 import dev.aliyuncsr.operator.kube.RetryBackoff;
 import dev.aliyuncsr.operator.observability.MeteredCasClient;
+import dev.aliyuncsr.operator.observability.MeteredCasInstances;
 import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.upload.AliyunCsrReconciler;
 import dev.aliyuncsr.operator.upload.CasObserver;
@@ -171,26 +175,48 @@ public final class AliyunCsrOperator implements AutoCloseable {
             config.observeShare(),
             config.certificatesShare(),
             MAX_PARK,
-            config.markKeySecret());
+            config.markKeySecret(),
+            config.dnsValidationZones());
     // The key of the ownership marks, before anything can upload: every replica reads the same.
     UploadNames names =
         new UploadNames(
             MarkKey.loadOrCreate(
                 client, accountSettings.operatorNamespace(), config.markKeySecret()));
+    // The SDK client serves the CSR actions and the certificate-instance actions alike.
     CasAccount defaultAccount =
         cas == null
             ? null
             : CasAccounts.defaultAccount(
-                new MeteredCasClient(cas, metrics, CasAccount.DEFAULT_LABEL), accountSettings);
+                new MeteredCasClient(cas, metrics, CasAccount.DEFAULT_LABEL),
+                cas instanceof CasInstances instances
+                    ? new MeteredCasInstances(instances, metrics, CasAccount.DEFAULT_LABEL)
+                    : null,
+                accountSettings);
     AtomicReference<AliyunCsrReconciler> reconcilerRef = new AtomicReference<>();
     CasAccounts accounts =
         new CasAccounts(
             client,
             accountSettings,
             defaultAccount,
-            (name, casSettings, credentials) ->
-                new MeteredCasClient(
-                    accountClients.create(name, casSettings, credentials), metrics, name),
+            new CasAccounts.ClientFactory() {
+              @Override
+              public CasClient create(
+                  String name, CasSettings casSettings, com.aliyun.credentials.Client credentials)
+                  throws CasException {
+                return clients(name, casSettings, credentials).csr();
+              }
+
+              @Override
+              public CasAccounts.AccountClients clients(
+                  String name, CasSettings casSettings, com.aliyun.credentials.Client credentials)
+                  throws CasException {
+                CasAccounts.AccountClients sdk =
+                    accountClients.clients(name, casSettings, credentials);
+                return new CasAccounts.AccountClients(
+                    new MeteredCasClient(sdk.csr(), metrics, name),
+                    new MeteredCasInstances(sdk.instances(), metrics, name));
+              }
+            },
             new CasAccounts.Listener() {
               @Override
               public void accountChanged(String account) {
