@@ -66,6 +66,9 @@ public final class Decider {
   /** How long after a lease's end another process takes over: covers small clock skew. */
   static final Duration TAKEOVER_GRACE = Duration.ofSeconds(1);
 
+  /** A poll due this soon counts as due: a timer may fire a moment early. */
+  static final Duration POLL_SLACK = Duration.ofSeconds(1);
+
   private final Settings settings;
 
   public Decider(Settings settings) {
@@ -152,7 +155,8 @@ public final class Decider {
     // 4. Look before acting.
     Optional<InstanceDetail> read = o.instance().filter(d -> instanceId.equals(d.instanceId()));
     if (read.isEmpty()) {
-      return new Action.ReadInstance(instanceId);
+      Optional<Action> held = followUntilDue(o, record);
+      return held.orElseGet(() -> new Action.ReadInstance(instanceId));
     }
     InstanceDetail instance = read.get();
     List<ValidationRecord> validation = ValidationRecords.of(instance.validation());
@@ -306,6 +310,15 @@ public final class Decider {
     if (mismatch.isPresent()) {
       return Optional.of(Failures.of(mismatch.get()));
     }
+    if (spec.publishesDns() && !o.dnsEndpointApi()) {
+      return Optional.of(
+          Failures.stalled(
+              Reasons.DNS_ENDPOINT_UNAVAILABLE,
+              "spec.externalDns asks for a DNSEndpoint (externaldns.k8s.io/v1alpha1), but this"
+                  + " cluster does not serve that kind to the operator: install external-dns's"
+                  + " DNSEndpoint CRD (and let the operator manage dnsendpoints), then restart it;"
+                  + " or set spec.externalDns false and create the validation records by hand"));
+    }
     if (spec.publishesDns() && spec.effectiveValidationMethod() == ValidationMethod.DNS) {
       List<String> outside =
           DnsZones.outside(
@@ -418,7 +431,7 @@ public final class Decider {
         }
         return settle(record, zoneNotAllowed(o, outside));
       }
-      if (!o.published().filter(wanted::equals).isPresent()) {
+      if (!o.published().filter(p -> DnsEndpoints.sameRecords(p, wanted)).isPresent()) {
         return new Action.PublishDnsEndpoint(wanted);
       }
       message += "; published as a DNSEndpoint for external-dns";
@@ -426,6 +439,52 @@ public final class Decider {
     return settle(
         record,
         Outcome.progressing(Reasons.AWAITING_VALIDATION, message, poll(o, record, instance)));
+  }
+
+  /**
+   * An open application read earlier by this process whose next poll is not due: nothing is asked
+   * of CAS before its time, whatever event brought the resource here. The record says what the last
+   * read showed; anything the read would act on (records to publish, a zone no longer allowed) is
+   * read afresh instead.
+   */
+  private Optional<Action> followUntilDue(Observation o, AliyunCertificateStatus record) {
+    Optional<Instant> due = o.pollDue().filter(at -> at.isAfter(o.now().plus(POLL_SLACK)));
+    if (due.isEmpty() || !"pending".equalsIgnoreCase(record.getInstanceStatus())) {
+      return Optional.empty();
+    }
+    AliyunCertificateSpec spec = o.resource().getSpec();
+    List<ValidationRecord> validation =
+        record.getValidation() == null ? List.of() : record.getValidation();
+    Duration wait = Duration.between(o.now(), due.get());
+    boolean publishes =
+        spec.publishesDns() && spec.effectiveValidationMethod() == ValidationMethod.DNS;
+    if (validation.isEmpty()) {
+      if (o.published().isPresent()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          settle(
+              record,
+              Outcome.progressing(
+                  Reasons.ISSUING,
+                  "Validation is done; the CA is reviewing the application on instance "
+                      + spec.getInstanceId(),
+                  wait)));
+    }
+    String message = ValidationRecords.message(validation);
+    if (publishes) {
+      List<ValidationRecord> wanted = ValidationRecords.dnsRecords(validation);
+      if (!o.published().filter(p -> DnsEndpoints.sameRecords(p, wanted)).isPresent()
+          || !DnsZones.outside(
+                  wanted.stream().map(ValidationRecord::getRecordName).toList(),
+                  o.account().dnsZones())
+              .isEmpty()) {
+        return Optional.empty();
+      }
+      message += "; published as a DNSEndpoint for external-dns";
+    }
+    return Optional.of(
+        settle(record, Outcome.progressing(Reasons.AWAITING_VALIDATION, message, wait)));
   }
 
   private Action issuedOnInstance(

@@ -62,11 +62,25 @@ final class CertificateWorld {
   Optional<InstanceDetail> instance = Optional.empty();
   Optional<IssuedCertificate> download = Optional.empty();
   Optional<String> held = Optional.empty();
+  Optional<Instant> pollDue = Optional.empty();
+  boolean dnsEndpointApi = true;
 
   Observation observation() {
     return new Observation(
-        resource, now, csr, csrInput, key, account, conflict, secret, published, instance, download,
-        held);
+        resource,
+        now,
+        csr,
+        csrInput,
+        key,
+        account,
+        conflict,
+        secret,
+        published,
+        instance,
+        download,
+        held,
+        pollDue,
+        dnsEndpointApi);
   }
 
   static AliyunCertificate certificate() {
