@@ -136,8 +136,7 @@ public final class CertificateReconciler implements Reconciler<AliyunCertificate
                 r.getSpec() != null
                     && r.getSpec().getCsrRef() != null
                     && csr(r.getMetadata().getNamespace(), r.getSpec().getCsrRef().getName())
-                        .map(CertificatePeers::accountOf)
-                        .filter(a -> Objects.equals(a, account))
+                        .filter(csr -> Objects.equals(CertificatePeers.accountOf(csr), account))
                         .isPresent())
         .forEach(r -> wakeups.propagateEvent(ResourceID.fromResource(r)));
   }
@@ -197,8 +196,8 @@ public final class CertificateReconciler implements Reconciler<AliyunCertificate
           .filter(
               other ->
                   csr(other.getMetadata().getNamespace(), other.getSpec().getCsrRef().getName())
-                      .map(CertificatePeers::accountOf)
-                      .filter(a -> Objects.equals(a, account))
+                      // null is the default account: compared as it is, not mapped away.
+                      .filter(csr -> Objects.equals(CertificatePeers.accountOf(csr), account))
                       .isPresent())
           .filter(other -> goesFirst(other, self, instanceId))
           .min((a, b) -> goesFirst(a, b, instanceId) ? -1 : 1);

@@ -250,9 +250,9 @@ public final class Decider {
                   + other.getMetadata().getNamespace()
                   + "/"
                   + other.getMetadata().getName()
-                  + ", created earlier, names instance "
+                  + " names instance "
                   + instanceId
-                  + "; name another instance"));
+                  + " first (it applied for it, or was created earlier); name another instance"));
     }
     String name = o.resource().getMetadata().getName();
     if (o.secret().exists() && !o.secret().owner().filter(name::equals).isPresent()) {
@@ -310,15 +310,6 @@ public final class Decider {
     if (mismatch.isPresent()) {
       return Optional.of(Failures.of(mismatch.get()));
     }
-    if (spec.publishesDns() && !o.dnsEndpointApi()) {
-      return Optional.of(
-          Failures.stalled(
-              Reasons.DNS_ENDPOINT_UNAVAILABLE,
-              "spec.externalDns asks for a DNSEndpoint (externaldns.k8s.io/v1alpha1), but this"
-                  + " cluster does not serve that kind to the operator: install external-dns's"
-                  + " DNSEndpoint CRD (and let the operator manage dnsendpoints), then restart it;"
-                  + " or set spec.externalDns false and create the validation records by hand"));
-    }
     if (spec.publishesDns() && spec.effectiveValidationMethod() == ValidationMethod.DNS) {
       List<String> outside =
           DnsZones.outside(
@@ -327,6 +318,15 @@ public final class Decider {
       if (!outside.isEmpty()) {
         return Optional.of(zoneNotAllowed(o, outside));
       }
+    }
+    if (spec.publishesDns() && !o.dnsEndpointApi()) {
+      return Optional.of(
+          Failures.stalled(
+              Reasons.DNS_ENDPOINT_UNAVAILABLE,
+              "spec.externalDns asks for a DNSEndpoint (externaldns.k8s.io/v1alpha1), but this"
+                  + " cluster does not serve that kind to the operator: install external-dns's"
+                  + " DNSEndpoint CRD (and let the operator manage dnsendpoints), then restart it;"
+                  + " or set spec.externalDns false and create the validation records by hand"));
     }
     return Optional.empty();
   }

@@ -749,6 +749,112 @@ class DeciderTest {
     }
   }
 
+  @Nested
+  class WhatTheRuntimeAdds {
+    /** The record as the last read of a pending instance left it. */
+    CertificateWorld pendingRecorded(List<ValidationRecord> validation) {
+      var w = world().application(INSTANCE, null, NOW.minusSeconds(120).toString(), null);
+      w.status().setInstanceStatus("pending");
+      w.status().setInstanceChangedAt(NOW.minusSeconds(120).toString());
+      w.status().setValidation(validation.isEmpty() ? null : validation);
+      return w;
+    }
+
+    @Test
+    void beforeItsPollIsDueAnOpenApplicationIsFollowedFromTheRecordWithoutACall() {
+      var w = pendingRecorded(ValidationRecords.of(dnsValidations()));
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      var settle = settled(decide(w), Outcome.State.PROGRESSING, Reasons.AWAITING_VALIDATION);
+      assertThat(settle.outcome().requeueAfter()).contains(Duration.ofSeconds(40));
+      assertThat(settle.outcome().message()).contains("_dnsauth.shop.example.com", "token-1");
+      assertThat(settle.record().getValidation()).isEqualTo(w.status().getValidation());
+    }
+
+    @Test
+    void aReviewUnderWayIsFollowedFromTheRecordToo() {
+      var w = pendingRecorded(List.of());
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      settled(decide(w), Outcome.State.PROGRESSING, Reasons.ISSUING);
+    }
+
+    @Test
+    void aPollThatIsDueReadsTheInstance() {
+      var w = pendingRecorded(ValidationRecords.of(dnsValidations()));
+      w.pollDue = Optional.of(NOW.plusMillis(500));
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+
+    @Test
+    void recordsNotYetPublishedAreReadAndPublishedWhateverThePoll() {
+      var w =
+          pendingRecorded(ValidationRecords.of(dnsValidations()))
+              .with(x -> x.resource.getSpec().setExternalDns(true));
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+
+    @Test
+    void anInstanceNotRecordedAsPendingIsReadWhateverThePoll() {
+      var w = pendingRecorded(List.of());
+      w.status().setInstanceStatus("inactive");
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+
+    @Test
+    void publishedRecordsAreComparedByNameTypeAndValueOnly() {
+      var w =
+          world()
+              .with(x -> x.resource.getSpec().setExternalDns(true))
+              .instance("pending", ourCsrRewrapped(), "", dnsValidations());
+      // As read back from a DNSEndpoint: no domain, root domain or key, a trailing dot.
+      w.published =
+          Optional.of(
+              List.of(
+                  new ValidationRecord(
+                      null, null, "TXT", null, "_dnsauth.www.shop.example.com.", "token-2"),
+                  new ValidationRecord(
+                      null, null, "txt", null, "_dnsauth.shop.example.com", "token-1")));
+      settled(decide(w), Outcome.State.PROGRESSING, Reasons.AWAITING_VALIDATION);
+      w.published =
+          Optional.of(
+              List.of(
+                  new ValidationRecord(
+                      null, null, "TXT", null, "_dnsauth.shop.example.com", "old")));
+      assertThat(decide(w)).isInstanceOf(Action.PublishDnsEndpoint.class);
+    }
+
+    @Test
+    void externalDnsWithoutTheDnsEndpointKindStallsBeforeAnyCall() {
+      var w =
+          world()
+              .with(x -> x.resource.getSpec().setExternalDns(true))
+              .with(x -> x.dnsEndpointApi = false);
+      var settle = settled(decide(w), Outcome.State.STALLED, Reasons.DNS_ENDPOINT_UNAVAILABLE);
+      assertThat(settle.outcome().message()).contains("DNSEndpoint", "spec.externalDns");
+    }
+
+    @Test
+    void aZoneThatIsNotAllowedIsSaidFirstWhateverTheDnsEndpointKind() {
+      var w =
+          world()
+              .with(x -> x.resource.getSpec().setExternalDns(true))
+              .with(x -> x.dnsEndpointApi = false)
+              .with(
+                  x ->
+                      x.account =
+                          new Account(
+                              null, Optional.empty(), Optional.empty(), List.of("example.org")));
+      settled(decide(w), Outcome.State.STALLED, Reasons.DNS_ZONE_NOT_ALLOWED);
+    }
+
+    @Test
+    void withoutExternalDnsTheDnsEndpointKindDoesNotMatter() {
+      var w = world().with(x -> x.dnsEndpointApi = false);
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+  }
+
   @Test
   void everyPreCallRefusalKeepsTheRecordAndCallsNothing() {
     var w =
