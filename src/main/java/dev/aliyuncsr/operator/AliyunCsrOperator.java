@@ -2,14 +2,25 @@ package dev.aliyuncsr.operator;
 
 import dev.aliyuncsr.operator.accounts.CasAccount;
 import dev.aliyuncsr.operator.accounts.CasAccounts;
+import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.certificate.CertificateCrashPoints;
+import dev.aliyuncsr.operator.certificate.CertificateProtocol;
+import dev.aliyuncsr.operator.certificate.CertificateReconciler;
+import dev.aliyuncsr.operator.certificate.DnsEndpoints;
+import dev.aliyuncsr.operator.certificate.FabricCertificateKube;
 import dev.aliyuncsr.operator.cloud.AlibabaCasClient;
 import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.cloud.CasInstances;
+import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.config.OperatorConfig;
+import dev.aliyuncsr.operator.kube.ApiAccess;
 import dev.aliyuncsr.operator.kube.EventRecorder;
 import dev.aliyuncsr.operator.kube.FabricKubeApi;
 import dev.aliyuncsr.operator.kube.LeanItemStore;
 import dev.aliyuncsr.operator.kube.RetryBackoff;
 import dev.aliyuncsr.operator.observability.MeteredCasClient;
+import dev.aliyuncsr.operator.observability.MeteredCasInstances;
 import dev.aliyuncsr.operator.observability.OperatorMetrics;
 import dev.aliyuncsr.operator.upload.AliyunCsrReconciler;
 import dev.aliyuncsr.operator.upload.CasObserver;
@@ -28,6 +39,7 @@ import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -171,32 +183,59 @@ public final class AliyunCsrOperator implements AutoCloseable {
             config.observeShare(),
             config.certificatesShare(),
             MAX_PARK,
-            config.markKeySecret());
+            config.markKeySecret(),
+            config.dnsValidationZones());
     // The key of the ownership marks, before anything can upload: every replica reads the same.
     UploadNames names =
         new UploadNames(
             MarkKey.loadOrCreate(
                 client, accountSettings.operatorNamespace(), config.markKeySecret()));
+    // The SDK client serves the CSR actions and the certificate-instance actions alike.
     CasAccount defaultAccount =
         cas == null
             ? null
             : CasAccounts.defaultAccount(
-                new MeteredCasClient(cas, metrics, CasAccount.DEFAULT_LABEL), accountSettings);
+                new MeteredCasClient(cas, metrics, CasAccount.DEFAULT_LABEL),
+                cas instanceof CasInstances instances
+                    ? new MeteredCasInstances(instances, metrics, CasAccount.DEFAULT_LABEL)
+                    : null,
+                accountSettings);
     AtomicReference<AliyunCsrReconciler> reconcilerRef = new AtomicReference<>();
+    AtomicReference<CertificateReconciler> certificatesRef = new AtomicReference<>();
     CasAccounts accounts =
         new CasAccounts(
             client,
             accountSettings,
             defaultAccount,
-            (name, casSettings, credentials) ->
-                new MeteredCasClient(
-                    accountClients.create(name, casSettings, credentials), metrics, name),
+            new CasAccounts.ClientFactory() {
+              @Override
+              public CasClient create(
+                  String name, CasSettings casSettings, com.aliyun.credentials.Client credentials)
+                  throws CasException {
+                return clients(name, casSettings, credentials).csr();
+              }
+
+              @Override
+              public CasAccounts.AccountClients clients(
+                  String name, CasSettings casSettings, com.aliyun.credentials.Client credentials)
+                  throws CasException {
+                CasAccounts.AccountClients sdk =
+                    accountClients.clients(name, casSettings, credentials);
+                return new CasAccounts.AccountClients(
+                    new MeteredCasClient(sdk.csr(), metrics, name),
+                    new MeteredCasInstances(sdk.instances(), metrics, name));
+              }
+            },
             new CasAccounts.Listener() {
               @Override
               public void accountChanged(String account) {
                 var r = reconcilerRef.get();
                 if (r != null) {
                   r.accountChanged(account);
+                }
+                var c = certificatesRef.get();
+                if (c != null) {
+                  c.accountChanged(account);
                 }
               }
 
@@ -205,6 +244,10 @@ public final class AliyunCsrOperator implements AutoCloseable {
                 var r = reconcilerRef.get();
                 if (r != null) {
                   r.namespaceChanged(namespace);
+                }
+                var c = certificatesRef.get();
+                if (c != null) {
+                  c.namespaceChanged(namespace);
                 }
               }
             },
@@ -230,7 +273,9 @@ public final class AliyunCsrOperator implements AutoCloseable {
                     events,
                     clock,
                     backoff,
-                    CrashPoints.fromEnvironment(config.crashAt()),
+                    CertificateCrashPoints.of(config.crashAt()).isPresent()
+                        ? CrashPoints.none()
+                        : CrashPoints.fromEnvironment(config.crashAt()),
                     settings,
                     new UploadProtocol.DriftListener() {
                       @Override
@@ -246,6 +291,9 @@ public final class AliyunCsrOperator implements AutoCloseable {
             backoff,
             metrics);
     reconcilerRef.set(reconciler);
+    CertificateReconciler certificates =
+        certificateReconciler(client, config, accounts, events, clock, metrics, settings.holder());
+    certificatesRef.set(certificates);
     accounts.start();
     operator.register(
         reconciler,
@@ -276,6 +324,29 @@ public final class AliyunCsrOperator implements AutoCloseable {
             o.settingNamespaces(config.watchNamespaces());
           }
         });
+    if (certificates != null) {
+      operator.register(
+          certificates,
+          o -> {
+            // As for AliyunCsr: every event reaches the reconciler, which needs no finalizer.
+            o.withTriggerReconcilerOnAllEvents(true)
+                .withGenerationAware(false)
+                .withOnUpdateFilter(CertificateReconciler::acceptUpdate)
+                .withInformerListLimit(CertificateReconciler.LIST_PAGE)
+                .withReconciliationMaxInterval(config.resyncInterval())
+                .withRetry(
+                    new GenericRetry()
+                        .setInitialInterval(500)
+                        .setIntervalMultiplier(2)
+                        .setMaxInterval(60_000)
+                        .withoutMaxAttempts());
+            if (config.watchNamespaces().isEmpty()) {
+              o.watchingAllNamespaces();
+            } else {
+              o.settingNamespaces(config.watchNamespaces());
+            }
+          });
+    }
     operator.start();
     CasObserver observer = null;
     if (!config.observeInterval().isZero()) {
@@ -328,6 +399,68 @@ public final class AliyunCsrOperator implements AutoCloseable {
     }
     return new AliyunCsrOperator(
         operator, metrics, client, config, events, closing, observer, accounts);
+  }
+
+  /**
+   * The AliyunCertificate controller, when the cluster serves that kind to the operator: its CRD is
+   * installed and the operator may list and watch it (an older chart's RBAC leaves the AliyunCsr
+   * controller running, and says what is missing). DNSEndpoints are published only when the cluster
+   * serves external-dns's kind too.
+   */
+  private static CertificateReconciler certificateReconciler(
+      KubernetesClient client,
+      OperatorConfig config,
+      CasAccounts accounts,
+      EventRecorder events,
+      Clock clock,
+      OperatorMetrics metrics,
+      String holder) {
+    if (!ApiAccess.serves(
+        client, AliyunCsr.GROUP + "/" + AliyunCsr.VERSION, "aliyuncertificates")) {
+      log.warn("AliyunCertificates are not served: their CRD is not installed");
+      return null;
+    }
+    if (!ApiAccess.allowed(
+        client,
+        AliyunCsr.GROUP,
+        "aliyuncertificates",
+        List.of("get", "list", "watch", "patch"),
+        config.watchNamespaces())) {
+      log.error(
+          "AliyunCertificates are not served: the operator may not get, list, watch and patch"
+              + " aliyuncertificates; apply the RBAC of this version");
+      return null;
+    }
+    boolean dnsEndpoints =
+        ApiAccess.serves(client, DnsEndpoints.API_VERSION, DnsEndpoints.PLURAL)
+            && ApiAccess.allowed(
+                client,
+                DnsEndpoints.GROUP,
+                DnsEndpoints.PLURAL,
+                List.of("get", "list", "watch", "create", "patch", "delete"),
+                config.watchNamespaces());
+    log.info(
+        "AliyunCertificates are served; external-dns DNSEndpoints {}",
+        dnsEndpoints
+            ? "are published for spec.externalDns"
+            : "are not available (no CRD, or no RBAC for dnsendpoints)");
+    RetryBackoff backoff = new RetryBackoff(Duration.ofSeconds(1), Duration.ofMinutes(5));
+    return new CertificateReconciler(
+        peers ->
+            new CertificateProtocol(
+                new FabricCertificateKube(client),
+                peers,
+                accounts,
+                config.certificateSettings(),
+                events,
+                clock,
+                backoff,
+                CertificateCrashPoints.fromEnvironment(config.crashAt()),
+                CertificateProtocol.LeaseSettings.of(
+                    holder, config.cas().leaseDuration(), config.cas().maxCallTime()),
+                () -> dnsEndpoints),
+        metrics,
+        dnsEndpoints);
   }
 
   public OperatorMetrics metrics() {

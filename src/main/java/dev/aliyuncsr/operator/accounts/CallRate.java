@@ -2,7 +2,9 @@ package dev.aliyuncsr.operator.accounts;
 
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.cloud.CasInstances;
 import dev.aliyuncsr.operator.cloud.InterceptingCasClient;
+import dev.aliyuncsr.operator.cloud.InterceptingCasInstances;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
 
@@ -46,6 +48,18 @@ final class CallRate {
     return new InterceptingCasClient(delegate) {
       @Override
       protected <T> T around(String action, Call<T> call) throws CasException {
+        record();
+        return call.run();
+      }
+    };
+  }
+
+  /** {@code delegate}'s instance actions, counting every call: they are the account's calls too. */
+  CasInstances counting(CasInstances delegate) {
+    return new InterceptingCasInstances(delegate) {
+      @Override
+      protected <T> T around(String action, InterceptingCasClient.Call<T> call)
+          throws CasException {
         record();
         return call.run();
       }

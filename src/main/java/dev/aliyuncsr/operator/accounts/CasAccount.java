@@ -1,9 +1,13 @@
 package dev.aliyuncsr.operator.accounts;
 
+import dev.aliyuncsr.operator.api.AccountIssuance;
 import dev.aliyuncsr.operator.api.AccountNamespaceSelector;
+import dev.aliyuncsr.operator.certificate.CertificateRoute;
 import dev.aliyuncsr.operator.cloud.BudgetedCasClient;
+import dev.aliyuncsr.operator.cloud.BudgetedCasInstances;
 import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
+import dev.aliyuncsr.operator.cloud.CasInstances;
 import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.upload.CasRoute;
 import dev.aliyuncsr.operator.upload.UploadProtocol;
@@ -36,11 +40,17 @@ public final class CasAccount {
   private final CasClient observe;
   private final UploadProtocol.UploadGate gate;
   private final CallRate rate;
+  private final BudgetedCasInstances instanceCalls;
+  private final CasInstances instancePolls;
+  private final AccountIssuance issuance;
 
   /**
    * @param name null for the operator's default account
    * @param selector the namespaces that may use it; null: every namespace (the default account)
    * @param client the account's SDK client, metered
+   * @param instances the account's certificate-instance actions, on the same SDK client, metered
+   * @param issuance what AliyunCertificates may spend and publish with it (spec.issuance); null:
+   *     any instance, no DNS zone
    * @param budget the account's budget, with the background classes {@link #OBSERVE} and {@link
    *     #CERTIFICATES}; it outlives this object when the account is rebuilt
    */
@@ -49,6 +59,8 @@ public final class CasAccount {
       CasSettings settings,
       AccountNamespaceSelector selector,
       CasClient client,
+      CasInstances instances,
+      AccountIssuance issuance,
       CallBudget budget,
       CallRate rate) {
     this.name = name;
@@ -61,6 +73,10 @@ public final class CasAccount {
     this.uploads = counted;
     this.observe = calls.forTenant(CallBudget.Tenant.background(OBSERVE));
     this.gate = UploadProtocol.UploadGate.of(budget);
+    this.issuance = issuance;
+    this.instanceCalls =
+        new BudgetedCasInstances(rate.counting(instances), budget, CallBudget.Tenant.OPERATOR);
+    this.instancePolls = instanceCalls.forTenant(CallBudget.Tenant.background(CERTIFICATES));
   }
 
   /** null for the default account. */
@@ -83,6 +99,29 @@ public final class CasAccount {
   public CasRoute.Access access(String namespace) {
     return new CasRoute.Access(
         name, calls.forTenant(CallBudget.Tenant.namespace(namespace)), uploads, gate);
+  }
+
+  /**
+   * The certificate-instance calls of an AliyunCertificate in {@code namespace}: its actions in the
+   * namespace's turns, its GetInstanceDetail polls in the turns of the certificates share.
+   */
+  public CertificateRoute.InstanceAccess certificateAccess(String namespace) {
+    return new CertificateRoute.InstanceAccess(
+        name, instanceCalls.forTenant(CallBudget.Tenant.namespace(namespace)), instancePolls);
+  }
+
+  /** spec.issuance.instanceIds: empty when any instance may be used. */
+  public Optional<List<String>> allowedInstances() {
+    return issuance == null || issuance.getInstanceIds() == null
+        ? Optional.empty()
+        : Optional.of(List.copyOf(issuance.getInstanceIds()));
+  }
+
+  /** spec.issuance.dnsZones: none unless listed. */
+  public List<String> dnsZones() {
+    return issuance == null || issuance.getDnsZones() == null
+        ? List.of()
+        : List.copyOf(issuance.getDnsZones());
   }
 
   /** The client for observation: on the account's budget, within the observation share. */

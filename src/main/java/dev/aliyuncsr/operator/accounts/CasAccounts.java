@@ -1,5 +1,6 @@
 package dev.aliyuncsr.operator.accounts;
 
+import dev.aliyuncsr.operator.api.AccountIssuance;
 import dev.aliyuncsr.operator.api.AccountNamespaceSelector;
 import dev.aliyuncsr.operator.api.AliyunCasAccount;
 import dev.aliyuncsr.operator.api.AliyunCasAccountSpec;
@@ -8,9 +9,11 @@ import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
 import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.Reasons;
+import dev.aliyuncsr.operator.certificate.CertificateRoute;
 import dev.aliyuncsr.operator.cloud.CallBudget;
 import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasException;
+import dev.aliyuncsr.operator.cloud.CasInstances;
 import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.cloud.NanoClock;
 import dev.aliyuncsr.operator.kube.LeanItemStore;
@@ -61,8 +64,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It also keeps each AliyunCasAccount's status (Ready, CSRs held, namespaces selected, call
  * rate) and its finalizer, which stays while any AliyunCsr holds a CSR in the account.
+ *
+ * <p>As a {@link CertificateRoute} it answers, for an AliyunCertificate, the account of its
+ * AliyunCsr under the same rules as an AliyunCsr's desired account (no cleanup route: applying
+ * leaves nothing to clean up), with what the account lets its namespaces spend and publish.
  */
-public final class CasAccounts implements CasRoute, AutoCloseable {
+public final class CasAccounts implements CasRoute, CertificateRoute, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CasAccounts.class);
 
   /** How often account statuses are brought up to date, and a failed account is tried again. */
@@ -79,7 +86,21 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     CasClient create(
         String account, CasSettings settings, com.aliyun.credentials.Client credentials)
         throws CasException;
+
+    /**
+     * The account's clients: the CSR actions, and the certificate-instance actions on the same SDK
+     * client. By default the client {@link #create} makes, which has both when it is the SDK's.
+     */
+    default AccountClients clients(
+        String account, CasSettings settings, com.aliyun.credentials.Client credentials)
+        throws CasException {
+      CasClient client = create(account, settings, credentials);
+      return new AccountClients(client, NoInstanceActions.of(client));
+    }
   }
+
+  /** One account's clients, both on its one SDK client (and its one set of credentials). */
+  public record AccountClients(CasClient csr, CasInstances instances) {}
 
   /** Told when an account or a namespace changed, so that the resources it concerns reconcile. */
   public interface Listener {
@@ -103,10 +124,33 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
       double observeShare,
       double certificatesShare,
       Duration maxPark,
-      String markKeySecret) {
+      String markKeySecret,
+      List<String> dnsValidationZones) {
 
     /** The share of AliyunCertificate polling until the operator's settings name one. */
     public static final double DEFAULT_CERTIFICATES_SHARE = 0.2;
+
+    /** Without DNS zones for the default account's validation records. */
+    public Settings(
+        String operatorNamespace,
+        String stsEndpoint,
+        String oidcTokenFile,
+        CasSettings defaults,
+        double observeShare,
+        double certificatesShare,
+        Duration maxPark,
+        String markKeySecret) {
+      this(
+          operatorNamespace,
+          stsEndpoint,
+          oidcTokenFile,
+          defaults,
+          observeShare,
+          certificatesShare,
+          maxPark,
+          markKeySecret,
+          List.of());
+    }
   }
 
   /** An account as last built: its client, or why it does not work. */
@@ -194,11 +238,24 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
 
   /** The operator's default account: its own credentials, with today's settings. */
   public static CasAccount defaultAccount(CasClient client, Settings settings) {
+    return defaultAccount(client, NoInstanceActions.of(client), settings);
+  }
+
+  /**
+   * The operator's default account with its certificate-instance actions; its AliyunCertificates
+   * may use any instance and publish validation records in DNS_VALIDATION_ZONES.
+   */
+  public static CasAccount defaultAccount(
+      CasClient client, CasInstances instances, Settings settings) {
+    AccountIssuance issuance = new AccountIssuance();
+    issuance.setDnsZones(settings.dnsValidationZones());
     return new CasAccount(
         null,
         settings.defaults(),
         null,
         client,
+        instances == null ? NoInstanceActions.of(client) : instances,
+        issuance,
         newBudget(settings.defaults(), settings),
         new CallRate(() -> System.currentTimeMillis() / 1000));
   }
@@ -222,13 +279,24 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
    */
   CasAccount newAccount(
       String name, CasSettings cas, AccountNamespaceSelector selector, CasClient sdk) {
+    return newAccount(name, cas, selector, sdk, NoInstanceActions.of(sdk), null);
+  }
+
+  /** As above, with the account's certificate-instance actions and spec.issuance. */
+  CasAccount newAccount(
+      String name,
+      CasSettings cas,
+      AccountNamespaceSelector selector,
+      CasClient sdk,
+      CasInstances instances,
+      AccountIssuance issuance) {
     CallBudget budget = budgets.computeIfAbsent(name, n -> newBudget(cas, settings));
     budget.setLimits(cas.qps(), cas.maxConcurrentCalls());
     // The call rate, like the budget, lives as long as the account: status.callRate does not
     // start over at each rebuild.
     CallRate rate =
         callRates.computeIfAbsent(name, n -> new CallRate(() -> System.currentTimeMillis() / 1000));
-    return new CasAccount(name, cas, selector, sdk, budget, rate);
+    return new CasAccount(name, cas, selector, sdk, instances, issuance, budget, rate);
   }
 
   /**
@@ -356,8 +424,15 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
     CasAccount built;
     try {
       var creds = credentials.create(account);
-      CasClient sdk = factory.create(name, cas, creds);
-      built = newAccount(name, cas, account.getSpec().getNamespaceSelector(), sdk);
+      AccountClients clients = factory.clients(name, cas, creds);
+      built =
+          newAccount(
+              name,
+              cas,
+              account.getSpec().getNamespaceSelector(),
+              clients.csr(),
+              clients.instances(),
+              account.getSpec().getIssuance());
     } catch (AccountCredentialsFactory.Problem e) {
       return new Entry(null, from, false, e.reason, e.getMessage(), now);
     } catch (CasException e) {
@@ -495,6 +570,75 @@ public final class CasAccounts implements CasRoute, AutoCloseable {
         Optional.of(guarded(desired, entry.account().access(namespace))),
         Optional.empty(),
         holding);
+  }
+
+  @Override
+  public CertificateRoute.Route route(String namespace, String account) {
+    if (account == null) {
+      if (defaultAccount == null) {
+        return CertificateRoute.Route.refused(
+            Outcome.stalled(
+                Reasons.INVALID_SPEC,
+                "The AliyunCsr uses the operator's default account, and this operator has none"
+                    + " (DEFAULT_ACCOUNT=none)",
+                null));
+      }
+      return routeTo(defaultAccount, namespace);
+    }
+    Optional<AliyunCasAccount> object = accountObject(account);
+    if (object.isEmpty()) {
+      return CertificateRoute.Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_FOUND,
+              "AliyunCasAccount " + account + " does not exist; waiting for it",
+              null));
+    }
+    if (!object.get().hasFinalizer(AliyunCasAccount.FINALIZER)) {
+      return CertificateRoute.Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_READY,
+              "AliyunCasAccount " + account + " is not ready: the operator has not taken it up yet",
+              Duration.ofSeconds(1)));
+    }
+    if (object.get().isMarkedForDeletion()) {
+      return CertificateRoute.Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_FOUND,
+              "AliyunCasAccount " + account + " is being deleted; nothing is applied with it",
+              null));
+    }
+    if (!CasAccount.selects(
+        object.get().getSpec().getNamespaceSelector(), namespace, labels(namespace))) {
+      return CertificateRoute.Route.refused(
+          Outcome.stalled(
+              Reasons.ACCOUNT_NOT_PERMITTED,
+              "AliyunCasAccount "
+                  + account
+                  + " does not select namespace "
+                  + namespace
+                  + " (spec.namespaceSelector); nothing is sent to CAS",
+              null));
+    }
+    Entry entry = entries.get(account);
+    if (entry == null || !entry.ready() || entry.account() == null) {
+      return CertificateRoute.Route.refused(
+          Outcome.progressing(
+              Reasons.ACCOUNT_NOT_READY,
+              "AliyunCasAccount "
+                  + account
+                  + " is not ready"
+                  + (entry == null ? "" : ": " + entry.problem()),
+              Duration.ofSeconds(30)));
+    }
+    return routeTo(entry.account(), namespace);
+  }
+
+  private static CertificateRoute.Route routeTo(CasAccount account, String namespace) {
+    return new CertificateRoute.Route(
+        Optional.of(account.certificateAccess(namespace)),
+        Optional.empty(),
+        account.allowedInstances(),
+        account.dnsZones());
   }
 
   private Map<String, String> labels(String namespace) {

@@ -135,6 +135,12 @@ public final class Reasons {
   /** A validation record would be published outside the zones the account allows. */
   public static final String DNS_ZONE_NOT_ALLOWED = "DnsZoneNotAllowed";
 
+  /**
+   * spec.externalDns, but the cluster does not serve external-dns's DNSEndpoint kind to the
+   * operator (its CRD is not installed, or the operator may not manage dnsendpoints).
+   */
+  public static final String DNS_ENDPOINT_UNAVAILABLE = "DnsEndpointUnavailable";
+
   /** What CAS returned does not carry the CSR's public key, or its chain does not verify. */
   public static final String CERTIFICATE_MISMATCH = "CertificateMismatch";
 

@@ -2,7 +2,6 @@ package dev.aliyuncsr.operator.certificate;
 
 import dev.aliyuncsr.operator.api.AliyunCertificateStatus;
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceFill;
 import dev.aliyuncsr.operator.kube.Outcome;
 import java.util.List;
 

@@ -10,9 +10,7 @@ import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.api.ValidationMethod;
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceDetail;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceFill;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceState;
+import dev.aliyuncsr.operator.cloud.CasInstances.InstanceDetail;
 import dev.aliyuncsr.operator.csr.CertificateChecks;
 import dev.aliyuncsr.operator.csr.CertificateChecks.CheckedCertificate;
 import dev.aliyuncsr.operator.csr.CsrFacts;
@@ -67,6 +65,9 @@ import java.util.Optional;
 public final class Decider {
   /** How long after a lease's end another process takes over: covers small clock skew. */
   static final Duration TAKEOVER_GRACE = Duration.ofSeconds(1);
+
+  /** A poll due this soon counts as due: a timer may fire a moment early. */
+  static final Duration POLL_SLACK = Duration.ofSeconds(1);
 
   private final Settings settings;
 
@@ -154,15 +155,14 @@ public final class Decider {
     // 4. Look before acting.
     Optional<InstanceDetail> read = o.instance().filter(d -> instanceId.equals(d.instanceId()));
     if (read.isEmpty()) {
-      return new Action.ReadInstance(instanceId);
+      Optional<Action> held = followUntilDue(o, record);
+      return held.orElseGet(() -> new Action.ReadInstance(instanceId));
     }
     InstanceDetail instance = read.get();
-    List<ValidationRecord> validation = ValidationRecords.of(instance.domainValidations());
+    List<ValidationRecord> validation = ValidationRecords.of(instance.validation());
     observed(record, instance, validation, o.now());
     boolean ours =
-        PublicKeyHash.ofCsrPem(instance.csrPem().orElse(null))
-            .filter(csr.publicKeySha256()::equals)
-            .isPresent();
+        PublicKeyHash.ofCsrPem(instance.csrPem()).filter(csr.publicKeySha256()::equals).isPresent();
     InstanceFill fill =
         new InstanceFill(
             instanceId,
@@ -170,7 +170,7 @@ public final class Decider {
             issuance.domains(),
             issuance.keyAlgorithm(),
             spec.effectiveValidationMethod().name());
-    InstanceState state = instance.state();
+    InstanceState state = InstanceState.of(instance);
     if (state == InstanceState.INACTIVE) {
       return inactive(o, record, instance, ours, fill, csr);
     }
@@ -250,9 +250,9 @@ public final class Decider {
                   + other.getMetadata().getNamespace()
                   + "/"
                   + other.getMetadata().getName()
-                  + ", created earlier, names instance "
+                  + " names instance "
                   + instanceId
-                  + "; name another instance"));
+                  + " first (it applied for it, or was created earlier); name another instance"));
     }
     String name = o.resource().getMetadata().getName();
     if (o.secret().exists() && !o.secret().owner().filter(name::equals).isPresent()) {
@@ -319,6 +319,15 @@ public final class Decider {
         return Optional.of(zoneNotAllowed(o, outside));
       }
     }
+    if (spec.publishesDns() && !o.dnsEndpointApi()) {
+      return Optional.of(
+          Failures.stalled(
+              Reasons.DNS_ENDPOINT_UNAVAILABLE,
+              "spec.externalDns asks for a DNSEndpoint (externaldns.k8s.io/v1alpha1), but this"
+                  + " cluster does not serve that kind to the operator: install external-dns's"
+                  + " DNSEndpoint CRD (and let the operator manage dnsendpoints), then restart it;"
+                  + " or set spec.externalDns false and create the validation records by hand"));
+    }
     return Optional.empty();
   }
 
@@ -330,7 +339,7 @@ public final class Decider {
       InstanceFill fill,
       CsrFacts csr) {
     String instanceId = instance.instanceId();
-    if (instance.csrPem().filter(p -> !p.isBlank()).isEmpty()) {
+    if (InstanceState.csrPem(instance).isEmpty()) {
       // Free: filled with this CSR; nothing is applied yet.
       return new Action.UpdateInstance(fill);
     }
@@ -342,7 +351,7 @@ public final class Decider {
     Optional<String> retry = CertificateAnnotations.retry(o.resource());
     boolean retryWanted =
         retry.isPresent() && !(here && retry.get().equals(application.getRetry()));
-    if (instance.hasPendingResult()) {
+    if (InstanceState.hasPendingResult(instance)) {
       // Our application ended without a certificate. Refilling clears PendingResult and opens a
       // new (paid) application: only for a retry value no application used.
       if (retryWanted) {
@@ -382,10 +391,8 @@ public final class Decider {
                   + " gets a new value",
               poll(o, record, instance)));
     }
-    if (instance
-        .validationMethod()
-        .filter(m -> !m.isBlank() && !m.equalsIgnoreCase(fill.validationMethod()))
-        .isPresent()) {
+    String method = instance.validationMethod();
+    if (method != null && !method.isBlank() && !method.equalsIgnoreCase(fill.validationMethod())) {
       // Filled with this CSR but another method, not applied for: fill again (free).
       return new Action.UpdateInstance(fill);
     }
@@ -424,7 +431,7 @@ public final class Decider {
         }
         return settle(record, zoneNotAllowed(o, outside));
       }
-      if (!o.published().filter(wanted::equals).isPresent()) {
+      if (!o.published().filter(p -> DnsEndpoints.sameRecords(p, wanted)).isPresent()) {
         return new Action.PublishDnsEndpoint(wanted);
       }
       message += "; published as a DNSEndpoint for external-dns";
@@ -434,6 +441,52 @@ public final class Decider {
         Outcome.progressing(Reasons.AWAITING_VALIDATION, message, poll(o, record, instance)));
   }
 
+  /**
+   * An open application read earlier by this process whose next poll is not due: nothing is asked
+   * of CAS before its time, whatever event brought the resource here. The record says what the last
+   * read showed; anything the read would act on (records to publish, a zone no longer allowed) is
+   * read afresh instead.
+   */
+  private Optional<Action> followUntilDue(Observation o, AliyunCertificateStatus record) {
+    Optional<Instant> due = o.pollDue().filter(at -> at.isAfter(o.now().plus(POLL_SLACK)));
+    if (due.isEmpty() || !"pending".equalsIgnoreCase(record.getInstanceStatus())) {
+      return Optional.empty();
+    }
+    AliyunCertificateSpec spec = o.resource().getSpec();
+    List<ValidationRecord> validation =
+        record.getValidation() == null ? List.of() : record.getValidation();
+    Duration wait = Duration.between(o.now(), due.get());
+    boolean publishes =
+        spec.publishesDns() && spec.effectiveValidationMethod() == ValidationMethod.DNS;
+    if (validation.isEmpty()) {
+      if (o.published().isPresent()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          settle(
+              record,
+              Outcome.progressing(
+                  Reasons.ISSUING,
+                  "Validation is done; the CA is reviewing the application on instance "
+                      + spec.getInstanceId(),
+                  wait)));
+    }
+    String message = ValidationRecords.message(validation);
+    if (publishes) {
+      List<ValidationRecord> wanted = ValidationRecords.dnsRecords(validation);
+      if (!o.published().filter(p -> DnsEndpoints.sameRecords(p, wanted)).isPresent()
+          || !DnsZones.outside(
+                  wanted.stream().map(ValidationRecord::getRecordName).toList(),
+                  o.account().dnsZones())
+              .isEmpty()) {
+        return Optional.empty();
+      }
+      message += "; published as a DNSEndpoint for external-dns";
+    }
+    return Optional.of(
+        settle(record, Outcome.progressing(Reasons.AWAITING_VALIDATION, message, wait)));
+  }
+
   private Action issuedOnInstance(
       Observation o,
       AliyunCertificateStatus record,
@@ -441,7 +494,7 @@ public final class Decider {
       CsrFacts csr,
       PrivateKeyFacts key) {
     String instanceId = instance.instanceId();
-    if (instance.revoked()) {
+    if (InstanceState.revoked(instance)) {
       return settle(
           record,
           Failures.stalled(
@@ -461,7 +514,7 @@ public final class Decider {
               poll(o, record, instance)));
     }
     long certificateId = instance.certificateId().get();
-    if (o.download().filter(d -> d.certificateId() == certificateId).isEmpty()) {
+    if (o.download().filter(d -> d.id() == certificateId).isEmpty()) {
       return new Action.Download(certificateId);
     }
     Validated<CheckedCertificate> checked =
@@ -575,7 +628,7 @@ public final class Decider {
 
   private static Outcome inUse(InstanceDetail instance) {
     String holds =
-        instance.csrPem().filter(p -> !p.isBlank()).isPresent()
+        InstanceState.csrPem(instance).isPresent()
             ? "holds another CSR than the AliyunCsr's"
             : "is " + instance.status() + " without a CSR this operator can compare";
     return Failures.stalled(

@@ -3,8 +3,8 @@ package dev.aliyuncsr.operator.certificate;
 import dev.aliyuncsr.operator.api.AliyunCertificate;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceDetail;
-import dev.aliyuncsr.operator.certificate.CasInstances.IssuedPem;
+import dev.aliyuncsr.operator.cloud.CasInstances.InstanceDetail;
+import dev.aliyuncsr.operator.cloud.CasInstances.IssuedCertificate;
 import dev.aliyuncsr.operator.csr.CsrFacts;
 import dev.aliyuncsr.operator.csr.PrivateKeyFacts;
 import dev.aliyuncsr.operator.csr.Validated;
@@ -28,10 +28,14 @@ import java.util.Optional;
  * @param account the AliyunCsr's account: whether it serves this namespace, and its issuance policy
  * @param conflict an AliyunCertificate created earlier in the same account naming the same instance
  * @param secret the Secret spec.secretName names, as far as the decision needs it
- * @param published the records of the DNSEndpoint this resource owns; empty when there is none
+ * @param published the records of the DNSEndpoint this resource owns (name, type and value); empty
+ *     when there is none
  * @param instance GetInstanceDetail of spec.instanceId in this pass
  * @param download GetUserCertificateDetail in this pass
  * @param heldLeaseToken the application lease this pass took, if any
+ * @param pollDue when this process read the open application of spec.instanceId last, the time its
+ *     next read is due (process memory, as the poll schedule set it); empty when unknown
+ * @param dnsEndpointApi whether the cluster serves external-dns's DNSEndpoint to this operator
  */
 public record Observation(
     AliyunCertificate resource,
@@ -44,8 +48,10 @@ public record Observation(
     TargetSecret secret,
     Optional<List<ValidationRecord>> published,
     Optional<InstanceDetail> instance,
-    Optional<IssuedPem> download,
-    Optional<String> heldLeaseToken) {
+    Optional<IssuedCertificate> download,
+    Optional<String> heldLeaseToken,
+    Optional<Instant> pollDue,
+    boolean dnsEndpointApi) {
 
   /**
    * The account the AliyunCsr uses, as the account code sees it.

@@ -1,7 +1,7 @@
 package dev.aliyuncsr.operator.certificate;
 
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.DomainValidation;
+import dev.aliyuncsr.operator.cloud.CasInstances.DomainValidation;
 import java.util.List;
 import java.util.Locale;
 

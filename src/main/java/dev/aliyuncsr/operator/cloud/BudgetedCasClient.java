@@ -31,6 +31,15 @@ public final class BudgetedCasClient extends InterceptingCasClient {
 
   @Override
   protected <T> T around(String action, Call<T> call) throws CasException {
+    return inTurn(budget, tenant, action, call);
+  }
+
+  /**
+   * Runs {@code call} once {@code tenant}'s turn in {@code budget} comes, within {@link #MAX_WAIT};
+   * shared with {@link BudgetedCasInstances}.
+   */
+  static <T> T inTurn(CallBudget budget, CallBudget.Tenant tenant, String action, Call<T> call)
+      throws CasException {
     try {
       var permit = budget.tryAcquire(tenant, MAX_WAIT);
       if (permit.isEmpty()) {

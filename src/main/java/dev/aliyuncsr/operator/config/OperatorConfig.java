@@ -1,10 +1,13 @@
 package dev.aliyuncsr.operator.config;
 
+import dev.aliyuncsr.operator.certificate.CertificateCrashPoints;
+import dev.aliyuncsr.operator.certificate.Settings;
 import dev.aliyuncsr.operator.cloud.CasSettings;
 import dev.aliyuncsr.operator.upload.CrashPoints;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +35,13 @@ import java.util.stream.Collectors;
  *     marks in upload names (created if absent, never overwritten)
  * @param missingWindow how long apart two NotFound answers must be before a CSR counts as gone
  * @param certificatesShare the part of an account's rate AliyunCertificate polling may use
+ * @param certificateRenewBefore how long before a certificate's notAfter its AliyunCertificate says
+ *     Expiring (Ready stays True) and a Warning Event is written
+ * @param certificatePollMin the first GetInstanceDetail after an instance changed comes this long
+ *     after it
+ * @param certificatePollMax polling an open application never waits longer than this
+ * @param dnsValidationZones the DNS zones validation records of the default account's
+ *     AliyunCertificates may be published in as DNSEndpoints; none by default
  */
 public record OperatorConfig(
     CasSettings cas,
@@ -52,7 +62,11 @@ public record OperatorConfig(
     String oidcTokenFile,
     String markKeySecret,
     Duration missingWindow,
-    double certificatesShare) {
+    double certificatesShare,
+    Duration certificateRenewBefore,
+    Duration certificatePollMin,
+    Duration certificatePollMax,
+    List<String> dnsValidationZones) {
 
   /** A setting that cannot be used; the message names the variable. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -81,6 +95,15 @@ public record OperatorConfig(
             .map(String::trim)
             .filter(s -> !s.isEmpty())
             .collect(Collectors.toUnmodifiableSet());
+    Duration pollMin = duration(env, "CERTIFICATE_POLL_MIN", Duration.ofMinutes(1));
+    Duration pollMax = duration(env, "CERTIFICATE_POLL_MAX", Duration.ofMinutes(10));
+    if (pollMax.compareTo(pollMin) < 0) {
+      throw new InvalidConfigException(
+          "CERTIFICATE_POLL_MAX must not be shorter than CERTIFICATE_POLL_MIN ("
+              + pollMin
+              + "), not "
+              + pollMax);
+    }
     return new OperatorConfig(
         cas,
         namespaces,
@@ -103,7 +126,19 @@ public record OperatorConfig(
             "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token"),
         get(env, "MARK_KEY_SECRET", "aliyun-csr-operator-mark-key"),
         duration(env, "CAS_MISSING_WINDOW", Duration.ofMinutes(1)),
-        share(env, "CAS_CERTIFICATES_SHARE", 0.2));
+        share(env, "CAS_CERTIFICATES_SHARE", 0.2),
+        duration(env, "CERTIFICATE_RENEW_BEFORE", Duration.ofDays(30)),
+        pollMin,
+        pollMax,
+        list(env, "DNS_VALIDATION_ZONES"));
+  }
+
+  /** A comma-separated list, blanks dropped; empty when unset. */
+  private static List<String> list(Map<String, String> env, String name) {
+    return Arrays.stream(get(env, name, "").split(","))
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .toList();
   }
 
   private static boolean defaultAccount(Map<String, String> env) {
@@ -228,7 +263,10 @@ public record OperatorConfig(
         name + " must be a whole number of at least 1, not '" + value + "'");
   }
 
-  /** Empty, or one of the crash points, case-insensitive; a typo must not disarm the fault. */
+  /**
+   * Empty, or one of the crash points of either kind, case-insensitive; a typo must not disarm the
+   * fault.
+   */
   private static String crashPoint(Map<String, String> env, String name) {
     String value = get(env, name, "");
     if (value.isEmpty()) {
@@ -239,15 +277,26 @@ public record OperatorConfig(
         return point.name();
       }
     }
+    var certificatePoint = CertificateCrashPoints.of(value);
+    if (certificatePoint.isPresent()) {
+      return certificatePoint.get().name();
+    }
     throw new InvalidConfigException(
         name
             + " must be one of "
-            + Arrays.stream(CrashPoints.Point.values())
+            + java.util.stream.Stream.concat(
+                    Arrays.stream(CrashPoints.Point.values()),
+                    Arrays.stream(CertificateCrashPoints.Point.values()))
                 .map(Enum::name)
                 .collect(Collectors.joining(", "))
             + ", not '"
             + value
             + "'");
+  }
+
+  /** The settings of AliyunCertificate decisions. */
+  public Settings certificateSettings() {
+    return new Settings(certificateRenewBefore, certificatePollMin, certificatePollMax);
   }
 
   /** ISO-8601 (PT10S) or a number with a unit: 500ms, 10s, 5m, 1h. */

@@ -129,6 +129,29 @@ public final class CertificateChecks {
   }
 
   /**
+   * The serial number (lower-case hex, as {@link CheckedCertificate#serialNumber()}) of the first
+   * certificate in {@code chainPem}, such as a Secret's tls.crt; empty when it does not parse.
+   */
+  public static Optional<String> leafSerialNumber(String chainPem) {
+    try {
+      if (chainPem == null || chainPem.isBlank()) {
+        return Optional.empty();
+      }
+      Validated<List<Block>> blocks =
+          PemInput.read(chainPem.getBytes(StandardCharsets.UTF_8), Slot.CERTIFICATE);
+      if (!blocks.isValid()
+          || blocks.value().isEmpty()
+          || !blocks.value().get(0).label().equals(LABEL)) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new X509CertificateHolder(blocks.value().get(0).der()).getSerialNumber().toString(16));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
    * Empty when {@code key} is the private key of {@code certificate}; otherwise a KeyMismatch
    * problem: the Secret never pairs a key with a certificate it does not match.
    */

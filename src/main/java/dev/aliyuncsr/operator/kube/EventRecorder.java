@@ -2,6 +2,7 @@ package dev.aliyuncsr.operator.kube;
 
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -16,12 +17,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes Kubernetes Events about an AliyunCsr, in order, on a thread of its own, so that a
- * reconcile never waits for one (as client-go's broadcaster). When the API server falls behind, the
- * queue is bounded and further Events are dropped and logged: Events are best effort, status is the
- * record. An Event that cannot be written is only logged.
+ * Writes Kubernetes Events about an AliyunCsr (or a resource of another kind), in order, on a
+ * thread of its own, so that a reconcile never waits for one (as client-go's broadcaster). When the
+ * API server falls behind, the queue is bounded and further Events are dropped and logged: Events
+ * are best effort, status is the record. An Event that cannot be written is only logged.
  */
-public final class EventRecorder implements EventSink, AutoCloseable {
+public final class EventRecorder implements EventSink, ResourceEvents, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
   static final String COMPONENT = "aliyun-csr-operator";
   static final int QUEUE = 1000;
@@ -70,7 +71,17 @@ public final class EventRecorder implements EventSink, AutoCloseable {
     emit(resource, "Warning", reason, message);
   }
 
-  private void emit(AliyunCsr resource, String type, String reason, String message) {
+  @Override
+  public void normal(HasMetadata resource, String reason, String message) {
+    emit(resource, "Normal", reason, message);
+  }
+
+  @Override
+  public void warning(HasMetadata resource, String reason, String message) {
+    emit(resource, "Warning", reason, message);
+  }
+
+  private void emit(HasMetadata resource, String type, String reason, String message) {
     var meta = resource.getMetadata();
     String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant());
     var event =

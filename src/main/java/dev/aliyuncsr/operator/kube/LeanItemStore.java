@@ -43,6 +43,11 @@ public final class LeanItemStore {
         });
   }
 
+  /** Objects as {@code lean} makes them leaner: the fields a kind's reader needs, nothing else. */
+  public static <T extends HasMetadata> ItemStore<T> stripping(UnaryOperator<T> lean) {
+    return new Stripping<>(lean);
+  }
+
   /** Key "namespace/name" (or "name") to resourceVersion. */
   static final class SecretVersions implements ItemStore<Secret> {
     private final ConcurrentHashMap<String, String> versions = new ConcurrentHashMap<>();

@@ -8,13 +8,18 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The operator's own Prometheus metrics. Label values are bounded: CAS actions, CAS error codes and
- * outcome states, never resource names or anything from a request.
+ * outcome states, never resource names or anything from a request; the one exception is the
+ * certificate expiry gauge, one series per AliyunCertificate as cert-manager's, because alerting on
+ * a certificate's end needs its name.
  */
 public final class OperatorMetrics {
   private final PrometheusMeterRegistry registry =
@@ -24,6 +29,17 @@ public final class OperatorMetrics {
   public static final List<String> STATES = List.of("ready", "progressing", "stalled");
 
   private final Map<String, String> stateByUid = new ConcurrentHashMap<>();
+  private final Map<String, String> certificateStateByUid = new ConcurrentHashMap<>();
+
+  /** Per AliyunCertificate ("namespace/name"): its gauge and the epoch second it shows. */
+  private final Map<String, Expiry> expiries = new ConcurrentHashMap<>();
+
+  private record Expiry(Gauge gauge, AtomicLong epochSecond) {}
+
+  /** The name of the certificate expiry gauge, as cert-manager names its own. */
+  public static final String CERTIFICATE_EXPIRY =
+      "aliyuncsr_certificate_expiration_timestamp_seconds";
+
   private final DistributionSummary timeToReady;
   private final DistributionSummary confirmationAge;
 
@@ -48,6 +64,15 @@ public final class OperatorMetrics {
             .register(registry);
     for (String result : OBSERVATIONS) {
       observations(result);
+    }
+    for (String state : STATES) {
+      Gauge.builder(
+              "aliyuncsr_certificates",
+              certificateStateByUid,
+              m -> m.values().stream().filter(state::equals).count())
+          .description("AliyunCertificate resources by the state of their last reconcile")
+          .tag("state", state)
+          .register(registry);
     }
     confirmationAge =
         DistributionSummary.builder("aliyuncsr_confirmation_age_seconds")
@@ -125,6 +150,60 @@ public final class OperatorMetrics {
         .register(registry)
         .increment();
     stateByUid.put(uid, state);
+  }
+
+  /** The outcome of one reconcile of one AliyunCertificate. */
+  public void certificateReconciled(String uid, String state, String reason) {
+    Counter.builder("aliyuncsr_certificate_reconciles")
+        .description("AliyunCertificate reconciles by resulting state and reason")
+        .tag("state", state)
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    certificateStateByUid.put(uid, state);
+  }
+
+  /**
+   * The end of the certificate in an AliyunCertificate's Secret, as a Unix timestamp; empty removes
+   * the series (no certificate written yet).
+   */
+  public void certificateExpiry(String namespace, String name, Optional<Instant> notAfter) {
+    String key = namespace + "/" + name;
+    if (notAfter.isEmpty()) {
+      removeExpiry(key);
+      return;
+    }
+    expiries
+        .computeIfAbsent(
+            key,
+            k -> {
+              AtomicLong value = new AtomicLong();
+              Gauge gauge =
+                  Gauge.builder(CERTIFICATE_EXPIRY, value, AtomicLong::doubleValue)
+                      .description(
+                          "The date after which the certificate in an AliyunCertificate's Secret"
+                              + " expires, as a Unix timestamp")
+                      .tag("namespace", namespace)
+                      .tag("name", name)
+                      .strongReference(true)
+                      .register(registry);
+              return new Expiry(gauge, value);
+            })
+        .epochSecond()
+        .set(notAfter.get().getEpochSecond());
+  }
+
+  /** The AliyunCertificate is gone: its series go too. */
+  public void forgetCertificate(String uid, String namespace, String name) {
+    certificateStateByUid.remove(uid);
+    removeExpiry(namespace + "/" + name);
+  }
+
+  private void removeExpiry(String key) {
+    Expiry expiry = expiries.remove(key);
+    if (expiry != null) {
+      registry.remove(expiry.gauge());
+    }
   }
 
   public void becameReady(Duration sinceCreation) {

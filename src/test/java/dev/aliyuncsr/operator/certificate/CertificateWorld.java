@@ -10,11 +10,11 @@ import dev.aliyuncsr.operator.api.ApplicationRecord;
 import dev.aliyuncsr.operator.api.CsrCondition;
 import dev.aliyuncsr.operator.api.CsrRef;
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.DomainValidation;
-import dev.aliyuncsr.operator.certificate.CasInstances.InstanceDetail;
-import dev.aliyuncsr.operator.certificate.CasInstances.IssuedPem;
 import dev.aliyuncsr.operator.certificate.Observation.Account;
 import dev.aliyuncsr.operator.certificate.Observation.TargetSecret;
+import dev.aliyuncsr.operator.cloud.CasInstances.DomainValidation;
+import dev.aliyuncsr.operator.cloud.CasInstances.InstanceDetail;
+import dev.aliyuncsr.operator.cloud.CasInstances.IssuedCertificate;
 import dev.aliyuncsr.operator.csr.CsrFacts;
 import dev.aliyuncsr.operator.csr.CsrValidator;
 import dev.aliyuncsr.operator.csr.PrivateKeyFacts;
@@ -60,13 +60,27 @@ final class CertificateWorld {
   TargetSecret secret = TargetSecret.absent();
   Optional<List<ValidationRecord>> published = Optional.empty();
   Optional<InstanceDetail> instance = Optional.empty();
-  Optional<IssuedPem> download = Optional.empty();
+  Optional<IssuedCertificate> download = Optional.empty();
   Optional<String> held = Optional.empty();
+  Optional<Instant> pollDue = Optional.empty();
+  boolean dnsEndpointApi = true;
 
   Observation observation() {
     return new Observation(
-        resource, now, csr, csrInput, key, account, conflict, secret, published, instance, download,
-        held);
+        resource,
+        now,
+        csr,
+        csrInput,
+        key,
+        account,
+        conflict,
+        secret,
+        published,
+        instance,
+        download,
+        held,
+        pollDue,
+        dnsEndpointApi);
   }
 
   static AliyunCertificate certificate() {
@@ -151,18 +165,47 @@ final class CertificateWorld {
       String method) {
     instance =
         Optional.of(
-            new InstanceDetail(
+            detail(
                 INSTANCE,
                 status,
-                certificateId == null ? "" : "issued",
-                Optional.ofNullable(csrPem),
-                Optional.ofNullable(method),
+                certificateId == null ? null : "issued",
+                csrPem,
+                method,
                 pendingResult,
                 validations,
-                Optional.ofNullable(certificateId),
-                Optional.empty(),
-                "req-1"));
+                certificateId));
     return this;
+  }
+
+  /**
+   * GetInstanceDetail's answer with the fields the decider reads; the rest as CAS may leave them.
+   */
+  static InstanceDetail detail(
+      String instanceId,
+      String status,
+      String certificateStatus,
+      String csrPem,
+      String method,
+      String pendingResult,
+      List<DomainValidation> validations,
+      Long certificateId) {
+    return new InstanceDetail(
+        instanceId,
+        status,
+        certificateStatus,
+        csrPem,
+        null,
+        null,
+        method,
+        csrPem == null ? null : "upload",
+        pendingResult,
+        Optional.empty(),
+        Optional.ofNullable(certificateId),
+        certificateId == null ? null : certificateId + "-cn-hangzhou",
+        validations,
+        Optional.of(1L),
+        Optional.of(0L),
+        "req-1");
   }
 
   /** Our CSR as CAS may return it: the same DER, wrapped at 76 characters instead of 64. */
@@ -187,7 +230,10 @@ final class CertificateWorld {
   }
 
   CertificateWorld downloaded(long certificateId, String pem) {
-    download = Optional.of(new IssuedPem(certificateId, pem));
+    download =
+        Optional.of(
+            new IssuedCertificate(
+                pem, certificateId, INSTANCE, null, null, null, null, null, "req-2"));
     return this;
   }
 

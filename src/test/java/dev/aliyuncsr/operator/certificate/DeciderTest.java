@@ -515,7 +515,7 @@ class DeciderTest {
                   ourCsrRewrapped(),
                   "",
                   List.of(
-                      new CasInstances.DomainValidation(
+                      new dev.aliyuncsr.operator.cloud.CasInstances.DomainValidation(
                           "shop.example.com", "example.com", "TXT", "_dnsauth", "t")));
       var settle = settled(decide(w), Outcome.State.STALLED, Reasons.DNS_ZONE_NOT_ALLOWED);
       assertThat(settle.outcome().message()).contains("_dnsauth.example.com");
@@ -628,19 +628,9 @@ class DeciderTest {
     void aRevokedCertificateMakesTheInstanceUnusable() {
       var w = world().instance("normal", ourCsrRewrapped(), "", List.of(), 99L, "DNS");
       w.instance =
-          w.instance.map(
-              d ->
-                  new CasInstances.InstanceDetail(
-                      d.instanceId(),
-                      d.status(),
-                      "revoked",
-                      d.csrPem(),
-                      d.validationMethod(),
-                      d.pendingResult(),
-                      d.domainValidations(),
-                      d.certificateId(),
-                      d.averageWaitingTime(),
-                      d.requestId()));
+          Optional.of(
+              CertificateWorld.detail(
+                  INSTANCE, "normal", "revoked", ourCsrRewrapped(), "DNS", "", List.of(), 99L));
       settled(decide(w), Outcome.State.STALLED, Reasons.INSTANCE_UNUSABLE);
     }
 
@@ -731,31 +721,20 @@ class DeciderTest {
       assertThat(decide(w)).isEqualTo(new Action.ReadInstance("cas_dv-cn-next"));
       w.instance =
           Optional.of(
-              new CasInstances.InstanceDetail(
-                  "cas_dv-cn-next",
-                  "inactive",
-                  "",
-                  Optional.empty(),
-                  Optional.empty(),
-                  "",
-                  List.of(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  "r"));
+              CertificateWorld.detail(
+                  "cas_dv-cn-next", "inactive", null, null, null, "", List.of(), null));
       assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
       w.instance =
           Optional.of(
-              new CasInstances.InstanceDetail(
+              CertificateWorld.detail(
                   "cas_dv-cn-next",
                   "pending",
-                  "",
-                  Optional.of(ourCsrRewrapped()),
-                  Optional.empty(),
+                  null,
+                  ourCsrRewrapped(),
+                  null,
                   "",
                   dnsValidations(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  "r"));
+                  null));
       var settle = settled(decide(w), Outcome.State.PROGRESSING, Reasons.AWAITING_VALIDATION);
       assertThat(settle.record().getCertificateId()).isEqualTo(77L);
       assertThat(settle.record().getCertificateInstanceId()).isEqualTo(INSTANCE);
@@ -767,6 +746,112 @@ class DeciderTest {
       var w = world().with(x -> x.resource.getSpec().setInstanceId("cas_dv-cn-next"));
       w.instance("inactive", null, "", List.of());
       assertThat(decide(w)).isEqualTo(new Action.ReadInstance("cas_dv-cn-next"));
+    }
+  }
+
+  @Nested
+  class WhatTheRuntimeAdds {
+    /** The record as the last read of a pending instance left it. */
+    CertificateWorld pendingRecorded(List<ValidationRecord> validation) {
+      var w = world().application(INSTANCE, null, NOW.minusSeconds(120).toString(), null);
+      w.status().setInstanceStatus("pending");
+      w.status().setInstanceChangedAt(NOW.minusSeconds(120).toString());
+      w.status().setValidation(validation.isEmpty() ? null : validation);
+      return w;
+    }
+
+    @Test
+    void beforeItsPollIsDueAnOpenApplicationIsFollowedFromTheRecordWithoutACall() {
+      var w = pendingRecorded(ValidationRecords.of(dnsValidations()));
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      var settle = settled(decide(w), Outcome.State.PROGRESSING, Reasons.AWAITING_VALIDATION);
+      assertThat(settle.outcome().requeueAfter()).contains(Duration.ofSeconds(40));
+      assertThat(settle.outcome().message()).contains("_dnsauth.shop.example.com", "token-1");
+      assertThat(settle.record().getValidation()).isEqualTo(w.status().getValidation());
+    }
+
+    @Test
+    void aReviewUnderWayIsFollowedFromTheRecordToo() {
+      var w = pendingRecorded(List.of());
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      settled(decide(w), Outcome.State.PROGRESSING, Reasons.ISSUING);
+    }
+
+    @Test
+    void aPollThatIsDueReadsTheInstance() {
+      var w = pendingRecorded(ValidationRecords.of(dnsValidations()));
+      w.pollDue = Optional.of(NOW.plusMillis(500));
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+
+    @Test
+    void recordsNotYetPublishedAreReadAndPublishedWhateverThePoll() {
+      var w =
+          pendingRecorded(ValidationRecords.of(dnsValidations()))
+              .with(x -> x.resource.getSpec().setExternalDns(true));
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+
+    @Test
+    void anInstanceNotRecordedAsPendingIsReadWhateverThePoll() {
+      var w = pendingRecorded(List.of());
+      w.status().setInstanceStatus("inactive");
+      w.pollDue = Optional.of(NOW.plusSeconds(40));
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+    }
+
+    @Test
+    void publishedRecordsAreComparedByNameTypeAndValueOnly() {
+      var w =
+          world()
+              .with(x -> x.resource.getSpec().setExternalDns(true))
+              .instance("pending", ourCsrRewrapped(), "", dnsValidations());
+      // As read back from a DNSEndpoint: no domain, root domain or key, a trailing dot.
+      w.published =
+          Optional.of(
+              List.of(
+                  new ValidationRecord(
+                      null, null, "TXT", null, "_dnsauth.www.shop.example.com.", "token-2"),
+                  new ValidationRecord(
+                      null, null, "txt", null, "_dnsauth.shop.example.com", "token-1")));
+      settled(decide(w), Outcome.State.PROGRESSING, Reasons.AWAITING_VALIDATION);
+      w.published =
+          Optional.of(
+              List.of(
+                  new ValidationRecord(
+                      null, null, "TXT", null, "_dnsauth.shop.example.com", "old")));
+      assertThat(decide(w)).isInstanceOf(Action.PublishDnsEndpoint.class);
+    }
+
+    @Test
+    void externalDnsWithoutTheDnsEndpointKindStallsBeforeAnyCall() {
+      var w =
+          world()
+              .with(x -> x.resource.getSpec().setExternalDns(true))
+              .with(x -> x.dnsEndpointApi = false);
+      var settle = settled(decide(w), Outcome.State.STALLED, Reasons.DNS_ENDPOINT_UNAVAILABLE);
+      assertThat(settle.outcome().message()).contains("DNSEndpoint", "spec.externalDns");
+    }
+
+    @Test
+    void aZoneThatIsNotAllowedIsSaidFirstWhateverTheDnsEndpointKind() {
+      var w =
+          world()
+              .with(x -> x.resource.getSpec().setExternalDns(true))
+              .with(x -> x.dnsEndpointApi = false)
+              .with(
+                  x ->
+                      x.account =
+                          new Account(
+                              null, Optional.empty(), Optional.empty(), List.of("example.org")));
+      settled(decide(w), Outcome.State.STALLED, Reasons.DNS_ZONE_NOT_ALLOWED);
+    }
+
+    @Test
+    void withoutExternalDnsTheDnsEndpointKindDoesNotMatter() {
+      var w = world().with(x -> x.dnsEndpointApi = false);
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
     }
   }
 

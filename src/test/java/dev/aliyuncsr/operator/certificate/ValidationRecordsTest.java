@@ -3,7 +3,7 @@ package dev.aliyuncsr.operator.certificate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.aliyuncsr.operator.api.ValidationRecord;
-import dev.aliyuncsr.operator.certificate.CasInstances.DomainValidation;
+import dev.aliyuncsr.operator.cloud.CasInstances.DomainValidation;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
