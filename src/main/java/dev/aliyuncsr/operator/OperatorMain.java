@@ -16,7 +16,20 @@ public final class OperatorMain {
 
   private OperatorMain() {}
 
+  /** The common pool's parallelism, unless the JVM was given one. */
+  static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) {
+    // With one or two CPUs (a Deployment's usual limit) the common pool's parallelism is 1, and
+    // CompletableFuture then runs every async completion on a thread of its own: the Kubernetes
+    // client's HTTP responses started about a hundred threads a second in a burst (JFR,
+    // BENCHMARKS.md). Two or more keep them on the pool. Set before anything touches the pool.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(
+          COMMON_POOL_PARALLELISM,
+          Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
     OperatorConfig config;
     AlibabaCasClient sdkClient;
     try {

@@ -107,7 +107,7 @@ public record OperatorConfig(
     return new OperatorConfig(
         cas,
         namespaces,
-        positiveInt(env, "RECONCILE_THREADS", 16),
+        positiveInt(env, "RECONCILE_THREADS", 48),
         duration(env, "RESYNC_INTERVAL", Duration.ofHours(1)),
         crashPoint(env, "CRASH_AT"),
         port(env, "HTTP_PORT", 8080),

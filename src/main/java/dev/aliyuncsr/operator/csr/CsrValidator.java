@@ -14,7 +14,10 @@ import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -52,6 +55,23 @@ import org.bouncycastle.pkcs.PKCSException;
  * JCA exceptions are replaced by messages of our own, because theirs may quote the input.
  */
 public final class CsrValidator {
+
+  /**
+   * The SHA-256 of CSRs whose signature verified: the same bytes verify the same way, and each
+   * reconcile reads the CSR again. An RSA verification costs milliseconds under the image's C1-only
+   * JVM, a fifth of the operator's CPU in a burst before this (BENCHMARKS.md). Bounded; a CSR is
+   * public, and only its hash is kept.
+   */
+  private static final Set<String> VERIFIED =
+      Collections.newSetFromMap(
+          Collections.synchronizedMap(
+              new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > 4096;
+                }
+              }));
+
   private CsrValidator() {}
 
   private static final String LABEL = "CERTIFICATE REQUEST";
@@ -124,9 +144,13 @@ public final class CsrValidator {
     if (!key.isValid()) {
       return Validated.invalid(key.problem());
     }
-    Optional<String> signatureProblem = signatureProblem(request, key.value());
-    if (signatureProblem.isPresent()) {
-      return invalid(signatureProblem.get());
+    String sha256 = SupportedKeys.sha256Hex(der);
+    if (!VERIFIED.contains(sha256)) {
+      Optional<String> signatureProblem = signatureProblem(request, key.value());
+      if (signatureProblem.isPresent()) {
+        return invalid(signatureProblem.get());
+      }
+      VERIFIED.add(sha256);
     }
     Validated<List<String>> sans = subjectAlternativeNames(info);
     if (!sans.isValid()) {
@@ -135,7 +159,7 @@ public final class CsrValidator {
     return Validated.valid(
         new CsrFacts(
             PemInput.encode(LABEL, der),
-            SupportedKeys.sha256Hex(der),
+            sha256,
             key.value().publicKeySha256(),
             commonName(info.getSubject()),
             sans.value(),

@@ -46,10 +46,11 @@ class QueuedStatusIT {
 
   @BeforeAll
   static void start() {
-    // The operator's defaults for threads (16) and concurrency (4); 9/s as the outside check.
+    // The operator's defaults for threads (48) and concurrency (4), which the harness lowers for
+    // other tests; 9/s as the outside check.
     harness =
         OperatorHarness.start(
-            Map.of("CAS_QPS", "9", "CAS_MAX_CONCURRENCY", "4", "RECONCILE_THREADS", "16"));
+            Map.of("CAS_QPS", "9", "RECONCILE_THREADS", "48", "CAS_MAX_CONCURRENCY", "4"));
     harness.emulator.setRateLimit("UploadCsr", 10);
   }
 
