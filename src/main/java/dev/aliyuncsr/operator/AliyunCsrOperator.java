@@ -302,7 +302,7 @@ public final class AliyunCsrOperator implements AutoCloseable {
           // in a separate write before the first reconcile, and removed after cleanup.
           o.withTriggerReconcilerOnAllEvents(true)
               .withGenerationAware(false)
-              .withOnUpdateFilter(AliyunCsrReconciler::acceptUpdate)
+              .withOnUpdateFilter(reconciler::acceptUpdate)
               .withInformerListLimit(AliyunCsrReconciler.LIST_PAGE)
               .withReconciliationMaxInterval(config.resyncInterval())
               // Kubernetes API errors only: CAS failures are rescheduled by the reconciler.

@@ -24,10 +24,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -53,6 +55,9 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   private final RetryBackoff backoff;
   private volatile IndexerResourceCache<AliyunCsr> cache;
 
+  /** Per resource, the resourceVersion of this process's latest write, until its event is seen. */
+  private final Map<String, String> ownWrites = new ConcurrentHashMap<>();
+
   /** Reconciles asked for by the observer, to confirm a CSR it did not find in ListCsr. */
   private final SimpleInboundEventSource<AliyunCsr> confirmations =
       new SimpleInboundEventSource<>("cas-confirmations");
@@ -75,8 +80,10 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     UploadProtocol.Result result =
         protocol.reconcile(
             resource,
-            (before, after) ->
-                source.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before));
+            (before, after) -> {
+              wrote(after);
+              source.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before);
+            });
     if (result.gone()) {
       forget(uid);
       return UpdateControl.noUpdate();
@@ -92,7 +99,13 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
     return control;
   }
 
+  /** This process wrote {@code after}: its own event is no news ({@link #acceptUpdate}). */
+  void wrote(AliyunCsr after) {
+    ownWrites.put(after.getMetadata().getUid(), after.getMetadata().getResourceVersion());
+  }
+
   private void forget(String uid) {
+    ownWrites.remove(uid);
     backoff.reset(uid);
     metrics.forget(uid);
     protocol.forget(uid);
@@ -164,9 +177,18 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
    * process's lease). JOSDK's generation filter, switched off, would drop the metadata changes too.
    * JOSDK passes the new object first (ControllerEventSource.isAcceptedByFilters).
    */
-  public static boolean acceptUpdate(AliyunCsr updated, AliyunCsr previous) {
+  public boolean acceptUpdate(AliyunCsr updated, AliyunCsr previous) {
     if (previous == null) {
       return true;
+    }
+    // The version this process's own last write made: the reconcile that wrote it went on from
+    // exactly this object, so its event asks for nothing new (the finalizer and intent write of
+    // every new object would otherwise cost one more reconcile and Secret read). Any other change
+    // has another version.
+    String uid = updated.getMetadata().getUid();
+    String version = updated.getMetadata().getResourceVersion();
+    if (version != null && ownWrites.remove(uid, version)) {
+      return false;
     }
     var now = updated.getMetadata();
     var before = previous.getMetadata();
