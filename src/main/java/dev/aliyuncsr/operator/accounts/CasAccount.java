@@ -44,6 +44,10 @@ public final class CasAccount {
   private final CasInstances instancePolls;
   private final AccountIssuance issuance;
 
+  /** The namespaces' routes through this build of the account ({@link #access}). */
+  private final java.util.Map<String, CasRoute.Access> accessByNamespace =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /**
    * @param name null for the operator's default account
    * @param selector the namespaces that may use it; null: every namespace (the default account)
@@ -97,8 +101,14 @@ public final class CasAccount {
    * namespace's turns.
    */
   public CasRoute.Access access(String namespace) {
-    return new CasRoute.Access(
-        name, calls.forTenant(CallBudget.Tenant.namespace(namespace)), uploads, gate);
+    // One Access per namespace for as long as this build of the account lives: a confirmation
+    // counts only through the account it was asked through (Decider compares them), and a rebuild
+    // (a new handle) makes new ones.
+    return accessByNamespace.computeIfAbsent(
+        namespace,
+        ns ->
+            new CasRoute.Access(
+                name, calls.forTenant(CallBudget.Tenant.namespace(ns)), uploads, gate));
   }
 
   /**

@@ -71,6 +71,17 @@ class CasAccountBudgetTest {
   }
 
   @Test
+  void aNamespacesRouteIsTheSameUntilTheAccountIsRebuilt() {
+    // A confirmation counts only through the route it was asked through (Decider): a route that
+    // compared unequal at every reconcile confirmed a missing CSR forever (ObservationIT).
+    CasAccount first = accounts.newAccount("payments", cas(100, 1), null, sdk);
+    assertThat(first.access("team-a")).isEqualTo(first.access("team-a"));
+    assertThat(first.access("team-a")).isNotEqualTo(first.access("team-b"));
+    CasAccount rebuilt = accounts.newAccount("payments", cas(100, 1), null, sdk);
+    assertThat(rebuilt.access("team-a")).as("a new handle").isNotEqualTo(first.access("team-a"));
+  }
+
+  @Test
   void eachAccountAndTheDefaultHaveABudgetOfTheirOwn() {
     CasAccount payments = accounts.newAccount("payments", cas(5, 4), null, sdk);
     CasAccount search = accounts.newAccount("search", cas(5, 4), null, sdk);
