@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -76,7 +77,8 @@ class DeployManifestsIT {
     harness.close();
   }
 
-  static void kubectl(String... args) throws IOException, InterruptedException {
+  /** Runs kubectl against the test API server; returns its output, failing on a non-zero exit. */
+  static String kubectl(String... args) throws IOException, InterruptedException {
     Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
     Files.writeString(kubeconfig, KubeApiServerFixture.kubeConfigYaml());
     String version = System.getProperty("kube.version", "1.36.3");
@@ -90,11 +92,31 @@ class DeployManifestsIT {
     var command = new java.util.ArrayList<String>();
     command.add(binary.toString());
     command.add("--kubeconfig=" + kubeconfig);
+    // A discovery cache of its own: one in ~/.kube/cache may be an earlier API server's on the
+    // same port, without these CRDs.
+    command.add("--cache-dir=" + Files.createTempDirectory("kubectl-cache"));
     command.addAll(java.util.List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes());
     assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).as("kubectl %s: %s", String.join(" ", args), output).isZero();
+    return output;
+  }
+
+  @Test
+  void kubectlExplainDescribesAliyunCertificates() throws Exception {
+    assertThat(kubectl("explain", "acert.spec"))
+        .contains("csrRef", "instanceId", "secretName", "privateKeySecretRef", "externalDns")
+        .contains("Which CSR, which instance, and where the certificate goes.");
+    assertThat(kubectl("explain", "acert.spec.instanceId"))
+        .contains("bought in the CAS console", "renewal");
+    assertThat(kubectl("explain", "acert.spec.secretName"))
+        .contains("cas.aliyuncsr.dev/certificate", "never overwritten");
+    assertThat(kubectl("explain", "acert.status.validation.recordName"))
+        .contains("Where to create it");
+    assertThat(kubectl("explain", "acert.status.conditions.reason")).contains("AliyunCertificate");
+    assertThat(kubectl("explain", "aliyuncasaccount.spec.issuance.dnsZones"))
+        .contains("DnsZoneNotAllowed");
   }
 
   @Test
@@ -126,6 +148,7 @@ class DeployManifestsIT {
     try (AliyunCsrOperator operator =
         AliyunCsrOperator.start(
             asOperator, harness.casClient(OperatorHarness.ACCESS_KEY_SECRET), harness.config())) {
+      assertThat(operator.servesCertificates()).isTrue();
       CertificatePath.Issued issued =
           CertificatePath.issue(
               harness, ns, "deployed", "deployed.example.com", Duration.ofSeconds(90));
@@ -136,6 +159,69 @@ class DeployManifestsIT {
           .until(
               () -> Certificates.events(harness.client, ns, "deployed", "Normal", Reasons.ISSUED),
               e -> !e.isEmpty());
+    }
+  }
+
+  /**
+   * An older release's RBAC (Secrets read only) with this version's CRDs: AliyunCertificates are
+   * not served at all, rather than applied for (paid) and never written; AliyunCsrs still are.
+   */
+  @Test
+  void withoutSecretWritesAliyunCertificatesAreNotServed() throws Exception {
+    String name = "aliyun-csr-operator-secrets-read-only";
+    var rbac = harness.client.rbac();
+    var rules =
+        rbac.clusterRoles().withName("aliyun-csr-operator").get().getRules().stream()
+            .filter(r -> !(r.getResources().contains("secrets") && r.getVerbs().contains("create")))
+            .toList();
+    assertThat(rules(rules))
+        .contains("secrets:get,list,watch")
+        .doesNotContain("secrets:create,patch");
+    rbac.clusterRoles()
+        .resource(
+            new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withRules(rules)
+                .build())
+        .createOr(NonDeletingOperation::update);
+    for (String role : List.of(name, "aliyun-csr-operator-accounts")) {
+      rbac.clusterRoleBindings()
+          .resource(
+              new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder()
+                  .withNewMetadata()
+                  .withName(name + "-" + role)
+                  .endMetadata()
+                  .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role)
+                  .addNewSubject()
+                  .withKind("User")
+                  .withApiGroup("rbac.authorization.k8s.io")
+                  .withName("secrets-reader")
+                  .endSubject()
+                  .build())
+          .createOr(NonDeletingOperation::update);
+    }
+    Config config = Config.fromKubeconfig(KubeApiServerFixture.kubeConfigYaml());
+    config.setImpersonateUsername("secrets-reader");
+    config.setImpersonateGroups("system:authenticated");
+    try (KubernetesClient reader = new KubernetesClientBuilder().withConfig(config).build()) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  ApiAccess.allowed(
+                      reader, AliyunCsr.GROUP, "aliyuncsrs", List.of("list"), List.of()));
+      try (AliyunCsrOperator operator =
+          AliyunCsrOperator.start(
+              reader, harness.casClient(OperatorHarness.ACCESS_KEY_SECRET), harness.config())) {
+        assertThat(operator.servesCertificates()).isFalse();
+      }
+    } finally {
+      for (String role : List.of(name, "aliyun-csr-operator-accounts")) {
+        rbac.clusterRoleBindings().withName(name + "-" + role).delete();
+      }
+      rbac.clusterRoles().withName(name).delete();
     }
   }
 
