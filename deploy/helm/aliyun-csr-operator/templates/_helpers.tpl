@@ -40,7 +40,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
-{{/* The rules the operator needs on AliyunCsrs, Secrets (read only) and Events, where it watches. */}}
+{{/*
+The rules the operator needs where it watches: AliyunCsrs and AliyunCertificates (status; no
+finalizers on AliyunCertificates), Secrets (read, and create and patch for the kubernetes.io/tls
+Secrets of AliyunCertificates; never update or delete), Events, and DNSEndpoints only with
+externalDns.enabled.
+*/}}
 {{- define "aliyun-csr-operator.rules" -}}
 - apiGroups: ["cas.aliyuncsr.dev"]
   resources: ["aliyuncsrs"]
@@ -51,12 +56,26 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["cas.aliyuncsr.dev"]
   resources: ["aliyuncsrs/finalizers"]
   verbs: ["update"]
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncertificates"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["cas.aliyuncsr.dev"]
+  resources: ["aliyuncertificates/status"]
+  verbs: ["get", "update", "patch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch"]
 - apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["create", "patch"]
+- apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if .Values.externalDns.enabled }}
+- apiGroups: ["externaldns.k8s.io"]
+  resources: ["dnsendpoints"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+{{- end }}
 {{- end -}}
 
 

@@ -2,6 +2,7 @@ package dev.aliyuncsr.operator;
 
 import dev.aliyuncsr.operator.accounts.CasAccount;
 import dev.aliyuncsr.operator.accounts.CasAccounts;
+import dev.aliyuncsr.operator.api.AliyunCertificate;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.certificate.CertificateCrashPoints;
 import dev.aliyuncsr.operator.certificate.CertificateProtocol;
@@ -431,6 +432,16 @@ public final class AliyunCsrOperator implements AutoCloseable {
               + " aliyuncertificates; apply the RBAC of this version");
       return null;
     }
+    // An older release's RBAC reads Secrets only: without this, a certificate would be applied
+    // for (paid) and then never written.
+    if (!ApiAccess.allowed(
+        client, "", "secrets", List.of("create", "patch"), config.watchNamespaces())) {
+      log.error(
+          "AliyunCertificates are not served: the operator may not create and patch Secrets where"
+              + " it watches, to write their kubernetes.io/tls Secrets; apply the RBAC of this"
+              + " version");
+      return null;
+    }
     boolean dnsEndpoints =
         ApiAccess.serves(client, DnsEndpoints.API_VERSION, DnsEndpoints.PLURAL)
             && ApiAccess.allowed(
@@ -465,6 +476,12 @@ public final class AliyunCsrOperator implements AutoCloseable {
 
   public OperatorMetrics metrics() {
     return metrics;
+  }
+
+  /** Whether this operator serves AliyunCertificates (their CRD and its RBAC were found). */
+  public boolean servesCertificates() {
+    return operator.getRuntimeInfo().getRegisteredControllers().stream()
+        .anyMatch(c -> c.getConfiguration().getResourceClass() == AliyunCertificate.class);
   }
 
   /** The caches are synced and this replica reconciles (a standby is not ready). */

@@ -16,7 +16,9 @@ public class CsrCondition {
   @JsonPropertyDescription("True, False or Unknown.")
   private String status;
 
-  @JsonPropertyDescription("A stable CamelCase reason, such as Uploaded or InvalidCsr.")
+  @JsonPropertyDescription(
+      "A stable CamelCase reason, listed in the README: such as Uploaded or InvalidCsr for an"
+          + " AliyunCsr, Issued or AwaitingValidation for an AliyunCertificate.")
   private String reason;
 
   @JsonPropertyDescription("What happened, in words a person can act on.")

@@ -12,8 +12,12 @@ import com.marcnuri.helm.TemplateCommand;
 import dev.aliyuncsr.operator.AliyunCsrOperator;
 import dev.aliyuncsr.operator.api.AccountRef;
 import dev.aliyuncsr.operator.api.AliyunCasAccount;
+import dev.aliyuncsr.operator.api.AliyunCertificate;
 import dev.aliyuncsr.operator.api.AliyunCsr;
+import dev.aliyuncsr.operator.certificate.DnsEndpoints;
 import dev.aliyuncsr.operator.config.OperatorConfig;
+import dev.aliyuncsr.operator.kube.ApiAccess;
+import dev.aliyuncsr.operator.testing.CertificatePath;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
 import dev.aliyuncsr.operator.testing.OperatorHarness;
 import dev.aliyuncsr.operator.testing.TestPki;
@@ -44,7 +48,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The Helm chart: lint, templates, its schema, and an install whose RBAC is proven. */
+/**
+ * The Helm chart: lint, templates, its schema, and an install whose RBAC is proven: the operator,
+ * under the chart's ServiceAccount, serves AliyunCsrs and AliyunCertificates where it watches and
+ * is refused everything else.
+ */
 class HelmChartIT {
   static final Path CHART =
       Path.of(System.getProperty("user.dir"), "deploy", "helm", "aliyun-csr-operator");
@@ -135,6 +143,20 @@ class HelmChartIT {
         .toList();
   }
 
+  /** What the operator gets where it watches (ClusterRole, or a Role per watched namespace). */
+  static final List<String> WATCH_RULES =
+      List.of(
+          "aliyuncsrs:get,list,watch,update,patch",
+          "aliyuncsrs/status:get,update,patch",
+          "aliyuncsrs/finalizers:update",
+          "aliyuncertificates:get,list,watch,update,patch",
+          "aliyuncertificates/status:get,update,patch",
+          "secrets:get,list,watch",
+          "secrets:create,patch",
+          "events:create,patch");
+
+  static final String DNS_ENDPOINT_RULE = "dnsendpoints:get,list,watch,create,patch,delete";
+
   static final List<String> ACCOUNT_RULES =
       List.of(
           "aliyuncasaccounts:get,list,watch,update,patch",
@@ -222,7 +244,103 @@ class HelmChartIT {
   }
 
   @Test
-  void aggregatedRolesGiveNamespaceUsersAliyunCsrsOnlyAndCanBeSwitchedOff() {
+  void
+      whereItWatchesTheOperatorGetsAliyunCertificatesAndWritesSecretsButDnsEndpointsOnlyWhenEnabled() {
+    List<HasMetadata> clusterWide = render(t -> t);
+    assertThat(rules(clusterRole(clusterWide, "acsr-aliyun-csr-operator").getRules()))
+        .containsExactlyInAnyOrderElementsOf(WATCH_RULES);
+    List<HasMetadata> namespaced = render(t -> withNamespaces(t, "team-a", "team-b"));
+    for (String ns : List.of("team-a", "team-b")) {
+      assertThat(rules(role(namespaced, ns, "acsr-aliyun-csr-operator").getRules()))
+          .containsExactlyInAnyOrderElementsOf(WATCH_RULES);
+    }
+    for (List<HasMetadata> objects : List.of(clusterWide, namespaced)) {
+      assertThat(allRules(objects)).noneMatch(r -> r.startsWith("dnsendpoints"));
+    }
+
+    List<HasMetadata> clusterWideDns = render(t -> t.set("externalDns.enabled", true));
+    assertThat(rules(clusterRole(clusterWideDns, "acsr-aliyun-csr-operator").getRules()))
+        .containsExactlyInAnyOrderElementsOf(
+            Stream.concat(WATCH_RULES.stream(), Stream.of(DNS_ENDPOINT_RULE)).toList());
+    List<HasMetadata> namespacedDns =
+        render(t -> withNamespaces(t, "team-a", "team-b").set("externalDns.enabled", true));
+    for (String ns : List.of("team-a", "team-b")) {
+      assertThat(rules(role(namespacedDns, ns, "acsr-aliyun-csr-operator").getRules()))
+          .contains(DNS_ENDPOINT_RULE);
+    }
+    // Only where it watches: never in the accounts' ClusterRole or the release namespace's Roles.
+    assertThat(allRules(namespacedDns).stream().filter(DNS_ENDPOINT_RULE::equals)).hasSize(2);
+  }
+
+  @Test
+  void certificateSettingsReachTheOperatorsEnvironment() {
+    assertThat(env(render(t -> t)))
+        .containsEntry("CAS_CERTIFICATES_SHARE", "0.2")
+        .containsEntry("CERTIFICATE_RENEW_BEFORE", "720h")
+        .containsEntry("CERTIFICATE_POLL_MIN", "1m")
+        .containsEntry("CERTIFICATE_POLL_MAX", "10m")
+        .containsEntry("DNS_VALIDATION_ZONES", "");
+    Map<String, String> env =
+        env(
+            render(
+                t ->
+                    // A whole number: --set gives 0.5 as a string, which the schema refuses.
+                    t.set("cas.certificatesShare", 1)
+                        .set("certificates.renewBefore", "1440h")
+                        .set("certificates.pollMin", "30s")
+                        .set("certificates.pollMax", "5m")
+                        .set("certificates.dnsValidationZones[0]", "example.com")
+                        .set("certificates.dnsValidationZones[1]", "example.org")));
+    assertThat(env)
+        .containsEntry("CAS_CERTIFICATES_SHARE", "1")
+        .containsEntry("CERTIFICATE_RENEW_BEFORE", "1440h")
+        .containsEntry("CERTIFICATE_POLL_MIN", "30s")
+        .containsEntry("CERTIFICATE_POLL_MAX", "5m")
+        .containsEntry("DNS_VALIDATION_ZONES", "example.com,example.org");
+    // What the chart renders is what the operator accepts.
+    OperatorConfig config = OperatorConfig.fromEnvironment(env);
+    assertThat(config.dnsValidationZones()).containsExactly("example.com", "example.org");
+    assertThat(config.certificatesShare()).isEqualTo(1.0);
+    assertThat(config.certificatePollMin()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.certificateRenewBefore()).isEqualTo(Duration.ofDays(60));
+    assertThat(OperatorConfig.fromEnvironment(env(render(t -> t))).certificateRenewBefore())
+        .isEqualTo(Duration.ofDays(30));
+
+    assertThatThrownBy(() -> render(t -> t.set("certificates.renewBefore", "30d")))
+        .hasMessageContaining("renewBefore");
+    assertThatThrownBy(() -> render(t -> t.set("cas.certificatesShare", 2)))
+        .hasMessageContaining("certificatesShare");
+    assertThatThrownBy(
+            () -> render(t -> t.set("certificates.dnsValidationZones[0]", "a.com,b.com")))
+        .hasMessageContaining("dnsValidationZones");
+    assertThatThrownBy(() -> render(t -> t.set("externalDns.enabled", "yes")))
+        .hasMessageContaining("externalDns");
+  }
+
+  static Role role(List<HasMetadata> objects, String namespace, String name) {
+    return objects.stream()
+        .filter(Role.class::isInstance)
+        .map(Role.class::cast)
+        .filter(r -> namespace.equals(r.getMetadata().getNamespace()))
+        .filter(r -> name.equals(r.getMetadata().getName()))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** Every rule of every Role and ClusterRole, as "resource:verb,verb". */
+  static List<String> allRules(List<HasMetadata> objects) {
+    return objects.stream()
+        .flatMap(
+            o ->
+                o instanceof Role r
+                    ? r.getRules().stream()
+                    : o instanceof ClusterRole c ? c.getRules().stream() : Stream.empty())
+        .flatMap(r -> rules(List.of(r)).stream())
+        .toList();
+  }
+
+  @Test
+  void aggregatedRolesGiveNamespaceUsersAliyunCsrsAndAliyunCertificatesOnlyAndCanBeSwitchedOff() {
     List<HasMetadata> objects = render(t -> t);
     ClusterRole edit = clusterRole(objects, "acsr-aliyun-csr-operator-edit");
     assertThat(edit.getMetadata().getLabels())
@@ -230,14 +348,17 @@ class HelmChartIT {
         .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
         .doesNotContainKey("rbac.authorization.k8s.io/aggregate-to-view");
     assertThat(rules(edit.getRules()))
-        .containsExactly("aliyuncsrs:create,update,patch,delete,get,list,watch");
+        .containsExactly(
+            "aliyuncsrs:create,update,patch,delete,get,list,watch",
+            "aliyuncertificates:create,update,patch,delete,get,list,watch");
     ClusterRole view = clusterRole(objects, "acsr-aliyun-csr-operator-view");
     assertThat(view.getMetadata().getLabels())
         .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true")
         .doesNotContainKeys(
             "rbac.authorization.k8s.io/aggregate-to-admin",
             "rbac.authorization.k8s.io/aggregate-to-edit");
-    assertThat(rules(view.getRules())).containsExactly("aliyuncsrs:get,list,watch");
+    assertThat(rules(view.getRules()))
+        .containsExactly("aliyuncsrs:get,list,watch", "aliyuncertificates:get,list,watch");
     assertThat(
             clusterRoles(objects)
                 .filter(
@@ -246,7 +367,7 @@ class HelmChartIT {
                             .anyMatch(k -> k.contains("aggregate-to-")))
                 .flatMap(r -> r.getRules().stream())
                 .flatMap(r -> r.getResources().stream()))
-        .containsOnly("aliyuncsrs");
+        .containsOnly("aliyuncsrs", "aliyuncertificates");
     assertThat(kinds(render(t -> t.set("aggregatedRoles.enabled", false))))
         .doesNotContain(
             "ClusterRole/acsr-aliyun-csr-operator-edit",
@@ -513,6 +634,7 @@ class HelmChartIT {
             .set("accounts[1].endpoint", harness.emulator.endpoint())
             .set("accounts[1].protocol", "HTTP")
             .set("accounts[1].namespaceSelector.matchLabels.acsr-team", teamB)
+            .set("externalDns.enabled", true)
             .call();
     assertThat(installed.getStatus()).isEqualTo("deployed");
     String fullname = release + "-aliyun-csr-operator";
@@ -595,6 +717,8 @@ class HelmChartIT {
       env.put("CAS_ENDPOINT", harness.emulator.endpoint());
       env.put("CAS_PROTOCOL", "http");
       env.put("HTTP_PORT", "0");
+      env.put("CERTIFICATE_POLL_MIN", "1s");
+      env.put("CERTIFICATE_POLL_MAX", "2s");
       try (AliyunCsrOperator operator =
           AliyunCsrOperator.start(
               asOperator,
@@ -636,8 +760,15 @@ class HelmChartIT {
                                   .orElse(false));
           assertThat(account.getMetadata().getFinalizers()).contains(AliyunCasAccount.FINALIZER);
         }
+        // An AliyunCertificate in a watched namespace ends in its kubernetes.io/tls Secret.
+        CertificatePath.issue(
+            harness, teamA, "helm-cert", "cert.helm.example.com", Duration.ofSeconds(90));
+        harness.client.resources(AliyunCertificate.class).inNamespace(teamA).delete();
         // Cleanup while the operator runs: each CSR is deleted through its account.
-        for (String[] r : new String[][] {{teamA, "helm"}, {teamA, "helm-a"}, {teamB, "helm-b"}}) {
+        for (String[] r :
+            new String[][] {
+              {teamA, "helm"}, {teamA, "helm-a"}, {teamB, "helm-b"}, {teamA, "helm-cert"}
+            }) {
           harness.client.resources(AliyunCsr.class).inNamespace(r[0]).withName(r[1]).delete();
         }
         await()
@@ -645,17 +776,32 @@ class HelmChartIT {
             .until(
                 () ->
                     harness.get(teamA, "helm") == null
+                        && harness.get(teamA, "helm-cert") == null
                         && harness.get(teamA, "helm-a") == null
                         && harness.get(teamB, "helm-b") == null);
       }
       assertForbidden(() -> asOperator.secrets().inNamespace(other).withName("elsewhere").get());
       assertForbidden(() -> asOperator.secrets().inNamespace(other).list());
       assertForbidden(() -> asOperator.secrets().inAnyNamespace().list());
+      // Secrets are created and patched where it watches (an AliyunCertificate's), never
+      // replaced whole or deleted, and never written anywhere else.
+      var created =
+          asOperator
+              .secrets()
+              .inNamespace(teamA)
+              .resource(
+                  new io.fabric8.kubernetes.api.model.SecretBuilder()
+                      .withNewMetadata()
+                      .withName("new")
+                      .endMetadata()
+                      .build())
+              .create();
+      assertThat(created.getMetadata().getUid()).isNotNull();
       assertForbidden(
           () ->
               asOperator
                   .secrets()
-                  .inNamespace(teamA)
+                  .inNamespace(other)
                   .resource(
                       new io.fabric8.kubernetes.api.model.SecretBuilder()
                           .withNewMetadata()
@@ -663,7 +809,22 @@ class HelmChartIT {
                           .endMetadata()
                           .build())
                   .create());
+      assertForbidden(() -> asOperator.secrets().inNamespace(teamA).resource(created).update());
       assertForbidden(() -> asOperator.secrets().inNamespace(teamA).withName("tls").delete());
+      // DNSEndpoints (externalDns.enabled) where it watches only; the CRD need not exist for RBAC.
+      List<String> dnsVerbs = List.of("get", "list", "watch", "create", "patch", "delete");
+      assertThat(
+              ApiAccess.allowed(
+                  asOperator, DnsEndpoints.GROUP, DnsEndpoints.PLURAL, dnsVerbs, List.of(teamA)))
+          .isTrue();
+      assertThat(
+              ApiAccess.allowed(
+                  asOperator,
+                  DnsEndpoints.GROUP,
+                  DnsEndpoints.PLURAL,
+                  List.of("list"),
+                  List.of(other)))
+          .isFalse();
       assertForbidden(() -> asOperator.secrets().inNamespace(release).withName("cas-a").delete());
       assertForbidden(() -> asOperator.resources(AliyunCsr.class).inNamespace(other).list());
       // Accounts are the admins': the operator neither creates nor deletes one.

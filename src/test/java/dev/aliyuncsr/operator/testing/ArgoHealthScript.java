@@ -12,16 +12,22 @@ import org.luaj.vm2.LuaTable;
 import org.luaj.vm2.LuaValue;
 import org.luaj.vm2.lib.jse.JsePlatform;
 
-/** Runs deploy/argocd/aliyuncsr-health.lua as Argo CD does: the object as global {@code obj}. */
+/**
+ * Runs a health script of deploy/argocd/ as Argo CD does: the object as global {@code obj}. By
+ * default the AliyunCsr's, aliyuncsr-health.lua.
+ */
 public final class ArgoHealthScript {
   public record Health(String status, String message) {}
 
   private final String script;
 
   public ArgoHealthScript() throws IOException {
-    script =
-        Files.readString(
-            Path.of(System.getProperty("user.dir"), "deploy", "argocd", "aliyuncsr-health.lua"));
+    this("aliyuncsr-health.lua");
+  }
+
+  /** The script {@code file} in deploy/argocd/, e.g. aliyuncertificate-health.lua. */
+  public ArgoHealthScript(String file) throws IOException {
+    script = Files.readString(Path.of(System.getProperty("user.dir"), "deploy", "argocd", file));
   }
 
   public Health evaluate(Object kubernetesObject) {
