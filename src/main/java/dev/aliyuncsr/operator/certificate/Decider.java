@@ -158,7 +158,7 @@ public final class Decider {
     // 4. Look before acting.
     Optional<InstanceDetail> read = o.instance().filter(d -> instanceId.equals(d.instanceId()));
     if (read.isEmpty()) {
-      Optional<Action> held = followUntilDue(o, record);
+      Optional<Action> held = followUntilDue(o, record).or(() -> refusedUntilDue(o, record));
       return held.orElseGet(() -> new Action.ReadInstance(instanceId));
     }
     InstanceDetail instance = read.get();
@@ -503,6 +503,31 @@ public final class Decider {
    * read showed; anything the read would act on (records to publish, a zone no longer allowed) is
    * read afresh instead.
    */
+  /**
+   * CAS refused the instance for good in this generation (InstanceUnusable, InstanceNotFound):
+   * until the recheck is due, say so again and ask nothing, whatever event comes.
+   */
+  private Optional<Action> refusedUntilDue(Observation o, AliyunCertificateStatus record) {
+    Optional<Instant> due = o.pollDue().filter(at -> at.isAfter(o.now().plus(POLL_SLACK)));
+    AliyunCertificateStatus status = o.resource().getStatus();
+    if (due.isEmpty() || status == null) {
+      return Optional.empty();
+    }
+    Long generation = o.resource().getMetadata().getGeneration();
+    Optional<CsrCondition> stalled =
+        status
+            .condition("Stalled")
+            .filter(c -> "True".equals(c.getStatus()))
+            .filter(c -> PollHolds.HELD_REFUSALS.contains(c.getReason()))
+            .filter(c -> generation == null || generation.equals(c.getObservedGeneration()));
+    return stalled.map(
+        c ->
+            settle(
+                record,
+                Outcome.stalled(
+                    c.getReason(), c.getMessage(), Duration.between(o.now(), due.get()))));
+  }
+
   private Optional<Action> followUntilDue(Observation o, AliyunCertificateStatus record) {
     Optional<Instant> due = o.pollDue().filter(at -> at.isAfter(o.now().plus(POLL_SLACK)));
     if (due.isEmpty() || !"pending".equalsIgnoreCase(record.getInstanceStatus())) {

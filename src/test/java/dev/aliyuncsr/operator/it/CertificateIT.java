@@ -430,6 +430,15 @@ class CertificateIT {
     assertThat(unusable.getStatus().condition("Ready").orElseThrow().getMessage())
         .contains("InvalidParameter.Domain");
     assertThat(harness.emulator.instanceCalls(small, "ApplyCertificate")).isZero();
+    // Refused for good: no further call, whatever events its own status writes bring.
+    int fills = harness.emulator.instanceCalls(small, "UpdateInstance");
+    assertThat(fills).isPositive();
+    int settledCalls = callsOn(small);
+    await()
+        .during(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> callsOn(small) == settledCalls);
+    assertThat(harness.emulator.instanceCalls(small, "UpdateInstance")).isEqualTo(fills);
     for (String name : List.of("elsewhere", "taken", "second", "multi")) {
       String reason =
           Certificates.reason(Certificates.get(harness.client, g.ns(), name)).orElseThrow();
