@@ -54,6 +54,10 @@ import org.junit.jupiter.api.Test;
  */
 class CertificateIT {
   static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** Long enough for an application lease to end after a lost answer. */
+  static final Duration LEASE_WAIT = Duration.ofSeconds(120);
+
   static final String ACCOUNT = CasEmulator.DEFAULT_ACCOUNT;
 
   /** The operator's own namespace: the only one it reads credential Secrets from. */
@@ -258,6 +262,43 @@ class CertificateIT {
     } finally {
       harness.emulator.setChainMode(ChainMode.LEAF_AND_INTERMEDIATE);
     }
+  }
+
+  @Test
+  void aLostAnswerOrA5xxFromApplyCertificateNeverAppliesTwice() {
+    // The answer lost after CAS applied (the SDK's re-send meets SignatureNonceUsed): the lease
+    // is kept until it ends, then the instance says it was applied.
+    Given lost = given("lost");
+    String applied = harness.emulator.buyInstance(ACCOUNT);
+    harness.emulator.loseNextResponses("ApplyCertificate", 1);
+    create(lost, "shop", applied);
+    AliyunCertificate pending =
+        awaitReason(harness.client, lost.ns(), "shop", Reasons.AWAITING_VALIDATION, LEASE_WAIT);
+    assertThat(pending.getStatus().getApplication().getLease()).isNull();
+    Map<String, Integer> outcomes =
+        harness.emulator.instanceCallStats(applied).get("ApplyCertificate");
+    assertThat(outcomes)
+        .containsEntry(CasEmulator.LOST_RESPONSE, 1)
+        .doesNotContainKey(CasEmulator.OK);
+
+    // A 503 before CAS did anything: the lease goes back and the application is made once.
+    Given refused = given("refused");
+    String later = harness.emulator.buyInstance(ACCOUNT);
+    harness.emulator.failNext("ApplyCertificate", 1, 503, "ServiceUnavailable");
+    create(refused, "shop", later);
+    awaitReason(harness.client, refused.ns(), "shop", Reasons.AWAITING_VALIDATION, LEASE_WAIT);
+    assertThat(harness.emulator.instanceCalls(later, "ApplyCertificate", CasEmulator.OK))
+        .isEqualTo(1);
+
+    // Both issue, each from its one application.
+    harness.emulator.completeValidation(applied);
+    harness.emulator.completeValidation(later);
+    awaitFor(lost, "shop", Reasons.ISSUED);
+    awaitFor(refused, "shop", Reasons.ISSUED);
+    assertThat(harness.emulator.instanceCallStats(applied).get("ApplyCertificate"))
+        .isEqualTo(outcomes);
+    assertThat(harness.emulator.instanceCalls(later, "ApplyCertificate", CasEmulator.OK))
+        .isEqualTo(1);
   }
 
   // ---- what is checked before any call --------------------------------------------------------
