@@ -195,9 +195,9 @@ final class SimInstances {
         if (i.csrPem != null && !i.csrPem.strip().equals(csr.strip())) {
           violate("UpdateInstance on " + id + " which holds another CSR (" + process + ")");
         } else if (!i.status.equals("inactive")) {
-          // This very CSR's application, which a second process read as not yet made: CAS refuses
-          // it (OperationDenied.InstanceStatus) and nothing changes. Counted, not a violation.
-          calls.merge("UpdateInstance:onOwnApplication", 1, Integer::sum);
+          // Even this very CSR's application (CAS would refuse it): the fill is made under the
+          // application lease, so no process fills beside an application it did not see.
+          violate("UpdateInstance on " + id + " which holds an application (" + process + ")");
         } else if (i.pendingResult != null) {
           calls.merge("UpdateInstance:refillAfterFailure", 1, Integer::sum);
         }
