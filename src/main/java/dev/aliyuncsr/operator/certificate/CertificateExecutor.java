@@ -143,7 +143,19 @@ final class CertificateExecutor {
       pass.heldLease = null;
       throw new ReadAgain(e.gone());
     } catch (CasException e) {
-      return Step.end(settle(r, record(r), failure(r, action, e), false, listener));
+      AliyunCertificateStatus record = record(r);
+      ApplicationLease held = pass.heldLease;
+      if (held != null
+          && !(action instanceof Action.Apply)
+          && record.getApplication() != null
+          && record.getApplication().getLease() != null
+          && held.getToken().equals(record.getApplication().getLease().getToken())) {
+        // The fill (or the read after it) failed under this pass's lease: nothing was applied,
+        // so the lease goes back rather than hold every process off until it ends.
+        record.setApplication(record.getApplication().withoutLease());
+        pass.heldLease = null;
+      }
+      return Step.end(settle(r, record, failure(r, action, e), false, listener));
     }
   }
 

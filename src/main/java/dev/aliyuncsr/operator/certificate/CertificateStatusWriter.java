@@ -31,9 +31,15 @@ import org.slf4j.LoggerFactory;
 final class CertificateStatusWriter {
   private static final Logger log = LoggerFactory.getLogger(CertificateStatusWriter.class);
 
-  /** Progress that needs no Event: the certificate is on its way, or waits for its AliyunCsr. */
-  private static final Set<String> QUIET =
-      Set.of(Reasons.AWAITING_CSR, Reasons.APPLYING, Reasons.ISSUING, Reasons.DELETING);
+  /** Progress that needs no Event: a step of a moment (the application, the deletion). */
+  private static final Set<String> QUIET = Set.of(Reasons.APPLYING, Reasons.DELETING);
+
+  /**
+   * Waits a person may want to know of, said once each as a Normal Event: for the AliyunCsr, for
+   * validation records, for the CA's review.
+   */
+  private static final Set<String> NORMAL_WAITS =
+      Set.of(Reasons.AWAITING_CSR, Reasons.AWAITING_VALIDATION, Reasons.ISSUING);
 
   private final CertificateKube kube;
   private final ResourceEvents events;
@@ -100,7 +106,7 @@ final class CertificateStatusWriter {
       }
       case PROGRESSING -> {
         log.info("{} not ready: {} {}", key, outcome.reason(), outcome.message());
-        if (Reasons.AWAITING_VALIDATION.equals(outcome.reason())) {
+        if (NORMAL_WAITS.contains(outcome.reason())) {
           events.normal(r, outcome.reason(), outcome.message());
         } else if (!QUIET.contains(outcome.reason())) {
           events.warning(r, outcome.reason(), outcome.message());

@@ -49,6 +49,9 @@ import java.util.Optional;
  *   <li><b>Never overwrite another's instance.</b> UpdateInstance only on an inactive instance that
  *       holds no CSR, or this resource's CSR (compared by public key) not applied for, or for a
  *       retry; an instance holding another CSR, or none while pending or issued, is InstanceInUse.
+ *       UpdateInstance, too, only under the application lease: a process on a stale copy (an
+ *       instanceId changed since) or a second live process never fills an instance beside the
+ *       holder, nor clears the PendingResult of an application that just failed.
  *   <li><b>Apply at most once per instance, CSR and retry value.</b> ApplyCertificate only under
  *       the lease this pass took, taken only when the instance is inactive with this CSR and no
  *       PendingResult, no other lease is live, and no accepted application of this CSR on this
@@ -123,11 +126,11 @@ public final class Decider {
     PrivateKeyFacts key = o.key().value();
     Issuance issuance = IssuanceSupport.check(csr.pem(), spec.effectiveValidationMethod()).value();
 
-    // 3. The lease: this pass applies under its own; another's is waited out.
+    // 3. The lease: this pass fills and applies under its own; another's is waited out.
     if (own) {
       if (instanceId.equals(application.getInstanceId())
           && csr.csrSha256().equals(application.getCsrSha256())) {
-        return new Action.Apply(instanceId);
+        return underOwnLease(o, record, application, csr, issuance);
       }
       record.setApplication(application.withoutLease());
       return new Action.WriteRecord(
@@ -155,7 +158,7 @@ public final class Decider {
     // 4. Look before acting.
     Optional<InstanceDetail> read = o.instance().filter(d -> instanceId.equals(d.instanceId()));
     if (read.isEmpty()) {
-      Optional<Action> held = followUntilDue(o, record);
+      Optional<Action> held = followUntilDue(o, record).or(() -> refusedUntilDue(o, record));
       return held.orElseGet(() -> new Action.ReadInstance(instanceId));
     }
     InstanceDetail instance = read.get();
@@ -331,6 +334,63 @@ public final class Decider {
     return Optional.empty();
   }
 
+  /**
+   * Under the lease this pass took: fill the instance (UpdateInstance, which on an inactive
+   * instance starts a new application) and apply. The lease was written fenced on the
+   * resourceVersion the pass observed, so a process on a stale copy, or a second live process,
+   * never fills or applies beside the holder; the instance read before the lease was taken says
+   * what is left to do.
+   */
+  private Action underOwnLease(
+      Observation o,
+      AliyunCertificateStatus record,
+      ApplicationRecord application,
+      CsrFacts csr,
+      Issuance issuance) {
+    String instanceId = application.getInstanceId();
+    Optional<InstanceDetail> read = o.instance().filter(d -> instanceId.equals(d.instanceId()));
+    if (read.isEmpty()) {
+      // Filled a moment ago: look again before applying.
+      return new Action.ReadInstance(instanceId);
+    }
+    InstanceDetail instance = read.get();
+    AliyunCertificateSpec spec = o.resource().getSpec();
+    InstanceFill fill =
+        new InstanceFill(
+            instanceId,
+            csr.pem(),
+            issuance.domains(),
+            issuance.keyAlgorithm(),
+            spec.effectiveValidationMethod().name());
+    if (InstanceState.of(instance) == InstanceState.INACTIVE) {
+      if (InstanceState.csrPem(instance).isEmpty() || needsRefill(instance, fill)) {
+        return new Action.UpdateInstance(fill);
+      }
+      boolean ours =
+          PublicKeyHash.ofCsrPem(instance.csrPem())
+              .filter(csr.publicKeySha256()::equals)
+              .isPresent();
+      if (!ours) {
+        record.setApplication(application.withoutLease());
+        return settle(record, inUse(instance));
+      }
+    }
+    return new Action.Apply(instanceId);
+  }
+
+  /**
+   * An inactive instance holding this CSR is filled again before applying when its last application
+   * ended (PendingResult: only a retry takes the lease for it) or its validation method is not the
+   * spec's.
+   */
+  private static boolean needsRefill(InstanceDetail instance, InstanceFill fill) {
+    if (InstanceState.hasPendingResult(instance)) {
+      return true;
+    }
+    String method = instance.validationMethod();
+    return method != null && !method.isBlank() && !method.equalsIgnoreCase(fill.validationMethod());
+  }
+
   private Action inactive(
       Observation o,
       AliyunCertificateStatus record,
@@ -339,23 +399,23 @@ public final class Decider {
       InstanceFill fill,
       CsrFacts csr) {
     String instanceId = instance.instanceId();
+    Optional<String> retry = CertificateAnnotations.retry(o.resource());
     if (InstanceState.csrPem(instance).isEmpty()) {
-      // Free: filled with this CSR; nothing is applied yet.
-      return new Action.UpdateInstance(fill);
+      // Free: filled with this CSR under the application lease; nothing is applied yet.
+      return new Action.TakeApplicationLease(instanceId, csr.csrSha256(), retry.orElse(null));
     }
     if (!ours) {
       return settle(record, inUse(instance));
     }
     ApplicationRecord application = record.getApplication();
     boolean here = application != null && instanceId.equals(application.getInstanceId());
-    Optional<String> retry = CertificateAnnotations.retry(o.resource());
     boolean retryWanted =
         retry.isPresent() && !(here && retry.get().equals(application.getRetry()));
     if (InstanceState.hasPendingResult(instance)) {
       // Our application ended without a certificate. Refilling clears PendingResult and opens a
       // new (paid) application: only for a retry value no application used.
       if (retryWanted) {
-        return new Action.UpdateInstance(fill);
+        return new Action.TakeApplicationLease(instanceId, csr.csrSha256(), retry.get());
       }
       return settle(
           record,
@@ -391,11 +451,7 @@ public final class Decider {
                   + " gets a new value",
               poll(o, record, instance)));
     }
-    String method = instance.validationMethod();
-    if (method != null && !method.isBlank() && !method.equalsIgnoreCase(fill.validationMethod())) {
-      // Filled with this CSR but another method, not applied for: fill again (free).
-      return new Action.UpdateInstance(fill);
-    }
+    // Filled with this CSR (with another validation method, it is filled again under the lease).
     return new Action.TakeApplicationLease(instanceId, csr.csrSha256(), retry.orElse(null));
   }
 
@@ -447,6 +503,31 @@ public final class Decider {
    * read showed; anything the read would act on (records to publish, a zone no longer allowed) is
    * read afresh instead.
    */
+  /**
+   * CAS refused the instance for good in this generation (InstanceUnusable, InstanceNotFound):
+   * until the recheck is due, say so again and ask nothing, whatever event comes.
+   */
+  private Optional<Action> refusedUntilDue(Observation o, AliyunCertificateStatus record) {
+    Optional<Instant> due = o.pollDue().filter(at -> at.isAfter(o.now().plus(POLL_SLACK)));
+    AliyunCertificateStatus status = o.resource().getStatus();
+    if (due.isEmpty() || status == null) {
+      return Optional.empty();
+    }
+    Long generation = o.resource().getMetadata().getGeneration();
+    Optional<CsrCondition> stalled =
+        status
+            .condition("Stalled")
+            .filter(c -> "True".equals(c.getStatus()))
+            .filter(c -> PollHolds.HELD_REFUSALS.contains(c.getReason()))
+            .filter(c -> generation == null || generation.equals(c.getObservedGeneration()));
+    return stalled.map(
+        c ->
+            settle(
+                record,
+                Outcome.stalled(
+                    c.getReason(), c.getMessage(), Duration.between(o.now(), due.get()))));
+  }
+
   private Optional<Action> followUntilDue(Observation o, AliyunCertificateStatus record) {
     Optional<Instant> due = o.pollDue().filter(at -> at.isAfter(o.now().plus(POLL_SLACK)));
     if (due.isEmpty() || !"pending".equalsIgnoreCase(record.getInstanceStatus())) {

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,6 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PollHolds {
   private record Hold(long generation, String instanceId, Instant due) {}
+
+  /** Stalled reasons that come from CAS's answer about the instance, held as polls are. */
+  static final Set<String> HELD_REFUSALS =
+      Set.of(Reasons.INSTANCE_UNUSABLE, Reasons.INSTANCE_NOT_FOUND);
 
   private final Map<String, Hold> holds = new ConcurrentHashMap<>();
 
@@ -41,7 +46,14 @@ final class PollHolds {
                 || Reasons.ISSUING.equals(outcome.reason()))
             && outcome.requeueAfter().isPresent()
             && r.getSpec() != null;
-    if (!polling) {
+    // What CAS refused for good (an instance it has not, or cannot use) is not asked again before
+    // its recheck, whatever event comes: each ask would write the application lease and its end.
+    boolean refused =
+        outcome.state() == Outcome.State.STALLED
+            && HELD_REFUSALS.contains(outcome.reason())
+            && outcome.requeueAfter().isPresent()
+            && r.getSpec() != null;
+    if (!polling && !refused) {
       holds.remove(uid);
       return;
     }

@@ -281,6 +281,39 @@ class CertificateProtocolTest {
   }
 
   @Test
+  void aFillCasRefusesGivesTheLeaseBackAndAppliesNothing() {
+    cas.updateRefusal =
+        new dev.aliyuncsr.operator.cloud.CasException(
+            dev.aliyuncsr.operator.cloud.CasException.Kind.TERMINAL,
+            "UpdateInstance",
+            "InvalidParameter.Domain",
+            null,
+            "the instance allows 1 domain");
+    CertificateProtocol protocol = protocol();
+    CertificateProtocol.Result refused = reconcile(protocol);
+    assertThat(refused.outcome().reason()).isEqualTo(Reasons.INSTANCE_UNUSABLE);
+    assertThat(refused.outcome().message()).contains("the instance allows 1 domain");
+    assertThat(current().getStatus().getApplication().getLease()).isNull();
+    assertThat(cas.calls("ApplyCertificate")).isZero();
+    assertThat(events).filteredOn(e -> e.startsWith("Warning InstanceUnusable")).hasSize(1);
+
+    // Whatever event comes, the process calls nothing further and says nothing again.
+    int updates = cas.calls("UpdateInstance");
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(reconcile(protocol).outcome().reason()).isEqualTo(Reasons.INSTANCE_UNUSABLE);
+    assertThat(cas.calls("UpdateInstance")).isEqualTo(updates);
+    assertThat(events).filteredOn(e -> e.startsWith("Warning InstanceUnusable")).hasSize(1);
+
+    // Another process (a restart) finds no lease to wait out: it asks once, and applies nothing.
+    CertificateProtocol.Result again =
+        protocol("pod-b/2", CertificateCrashPoints.none())
+            .reconcile(current(), CertificateProtocol.WriteListener.NONE);
+    assertThat(again.outcome().reason()).isEqualTo(Reasons.INSTANCE_UNUSABLE);
+    assertThat(current().getStatus().getApplication().getLease()).isNull();
+    assertThat(cas.calls("ApplyCertificate")).isZero();
+  }
+
+  @Test
   void aCrashAfterTheLeaseIsWrittenLeavesItToEndAndTheNextProcessAppliesOnce() {
     assertThatThrownBy(() -> reconcile(protocol("pod-a/1", crashAt(Point.APPLY_AFTER_LEASE))))
         .isInstanceOf(Crash.class);

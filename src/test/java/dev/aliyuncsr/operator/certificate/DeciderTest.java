@@ -47,6 +47,16 @@ class DeciderTest {
     return decider.decide(w.observation());
   }
 
+  /** The world once this pass took the application lease (for {@code retry}), as it reads it. */
+  static CertificateWorld ownLease(CertificateWorld w, String retry) {
+    return w.application(instanceOf(w), retry, null, lease("mine", NOW.plusSeconds(30)))
+        .with(x -> x.held = Optional.of("mine"));
+  }
+
+  private static String instanceOf(CertificateWorld w) {
+    return w.resource.getSpec().getInstanceId();
+  }
+
   /** The pass ends without touching CAS, saying {@code reason} in {@code state}. */
   static Action.Settle settled(Action action, Outcome.State state, String reason) {
     assertThat(action).isInstanceOf(Action.Settle.class);
@@ -300,8 +310,27 @@ class DeciderTest {
       var w =
           world()
               .application(INSTANCE, null, null, lease("mine", NOW.plusSeconds(30)))
-              .with(x -> x.held = Optional.of("mine"));
+              .with(x -> x.held = Optional.of("mine"))
+              .instance("inactive", ourCsrRewrapped(), "", List.of());
       assertThat(decide(w)).isEqualTo(new Action.Apply(INSTANCE));
+    }
+
+    @Test
+    void underItsLeaseAPassFillsAFreeInstanceThenLooksAgainBeforeApplying() {
+      var w = ownLease(world(), null).instance("inactive", null, "", List.of());
+      assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
+      // The fill forgets the instance: it is read again, under the same lease, then applied.
+      w.instance = Optional.empty();
+      assertThat(decide(w)).isEqualTo(new Action.ReadInstance(INSTANCE));
+      w.instance("inactive", ourCsrRewrapped(), "", List.of());
+      assertThat(decide(w)).isEqualTo(new Action.Apply(INSTANCE));
+    }
+
+    @Test
+    void anInstanceFilledWithAnotherCsrUnderOurLeaseIsInUseAndTheLeaseIsGivenBack() {
+      var w = ownLease(world(), null).instance("inactive", OTHER.csrPem(), "", List.of());
+      var settle = settled(decide(w), Outcome.State.STALLED, Reasons.INSTANCE_IN_USE);
+      assertThat(settle.record().getApplication().getLease()).isNull();
     }
 
     @Test
@@ -342,6 +371,10 @@ class DeciderTest {
     @Test
     void aFreeInstanceIsFilledWithTheCsrItsKeyAlgorithmAndNamesCnFirst() {
       var w = world().instance("inactive", null, "", List.of());
+      // The fill starts an application: it is made under the application lease, as the apply.
+      assertThat(decide(w))
+          .isEqualTo(new Action.TakeApplicationLease(INSTANCE, CSR.csrSha256(), null));
+      ownLease(w, null);
       var action = decide(w);
       assertThat(action).isInstanceOf(Action.UpdateInstance.class);
       var fill = ((Action.UpdateInstance) action).fill();
@@ -378,7 +411,9 @@ class DeciderTest {
     @Test
     void filledWithOurCsrButAnotherValidationMethodItIsFilledAgain() {
       var w = world().instance("inactive", ourCsrRewrapped(), "", List.of(), null, "HTTP");
-      assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
+      assertThat(decide(w))
+          .isEqualTo(new Action.TakeApplicationLease(INSTANCE, CSR.csrSha256(), null));
+      assertThat(decide(ownLease(w, null))).isInstanceOf(Action.UpdateInstance.class);
     }
 
     @Test
@@ -399,7 +434,10 @@ class DeciderTest {
               .application(INSTANCE, null, NOW.minusSeconds(600).toString(), null)
               .annotate(CertificateAnnotations.RETRY_APPLICATION, "2026-12-03")
               .instance("inactive", ourCsrRewrapped(), "DNS record not found", List.of());
-      assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
+      assertThat(decide(w))
+          .isEqualTo(new Action.TakeApplicationLease(INSTANCE, CSR.csrSha256(), "2026-12-03"));
+      // Under the lease that records the value, the refill clears PendingResult.
+      assertThat(decide(ownLease(w, "2026-12-03"))).isInstanceOf(Action.UpdateInstance.class);
     }
 
     @Test
@@ -419,7 +457,8 @@ class DeciderTest {
               .application("cas_dv-cn-other", "v1", NOW.minusSeconds(600).toString(), null)
               .annotate(CertificateAnnotations.RETRY_APPLICATION, "v1")
               .instance("inactive", ourCsrRewrapped(), "failed", List.of());
-      assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
+      assertThat(decide(w))
+          .isEqualTo(new Action.TakeApplicationLease(INSTANCE, CSR.csrSha256(), "v1"));
     }
 
     @Test
@@ -723,7 +762,8 @@ class DeciderTest {
           Optional.of(
               CertificateWorld.detail(
                   "cas_dv-cn-next", "inactive", null, null, null, "", List.of(), null));
-      assertThat(decide(w)).isInstanceOf(Action.UpdateInstance.class);
+      assertThat(decide(w))
+          .isEqualTo(new Action.TakeApplicationLease("cas_dv-cn-next", CSR.csrSha256(), null));
       w.instance =
           Optional.of(
               CertificateWorld.detail(

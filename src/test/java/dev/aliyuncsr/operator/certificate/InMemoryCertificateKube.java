@@ -48,6 +48,24 @@ final class InMemoryCertificateKube implements CertificateKube {
     return JSON.convertValue(node, Secret.class);
   }
 
+  /** A user's edit of the object (spec, annotations): a new resourceVersion, and generation. */
+  synchronized void edit(
+      String namespace, String name, java.util.function.Consumer<ObjectNode> change) {
+    ObjectNode node = certificates.get(namespace + "/" + name).deepCopy();
+    JsonNode spec = node.get("spec").deepCopy();
+    change.accept(node);
+    ObjectNode meta = (ObjectNode) node.get("metadata");
+    if (!spec.equals(node.get("spec"))) {
+      meta.put("generation", meta.get("generation").asLong() + 1);
+    }
+    meta.put("resourceVersion", Long.toString(++resourceVersion));
+    certificates.put(namespace + "/" + name, node);
+  }
+
+  synchronized void deleteSecret(String namespace, String name) {
+    secrets.remove(namespace + "/" + name);
+  }
+
   static String key(HasMetadata r) {
     return r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
   }

@@ -27,6 +27,10 @@ final class InMemoryInstances implements CasInstances {
   final String instanceId;
   final List<String> calls = new ArrayList<>();
   ApplyAnswer applyAnswer = ApplyAnswer.OK;
+
+  /** When set, UpdateInstance is refused with this (as CAS refuses names the instance lacks). */
+  CasException updateRefusal;
+
   int applications;
 
   private String status = "inactive";
@@ -76,6 +80,9 @@ final class InMemoryInstances implements CasInstances {
       throws CasException {
     calls.add("UpdateInstance");
     requireOurs("UpdateInstance", id);
+    if (updateRefusal != null) {
+      throw updateRefusal;
+    }
     requireInactive("UpdateInstance");
     csrPem = csr;
     domains = List.copyOf(names);

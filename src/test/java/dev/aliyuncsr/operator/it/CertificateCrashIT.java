@@ -58,8 +58,11 @@ class CertificateCrashIT {
     client.close();
   }
 
-  /** A namespace with an AliyunCsr "shop", its Secret (CSR and key) and a bought instance. */
-  record Given(String ns, TestPki.Material pki, String instance) {}
+  /**
+   * A namespace with an AliyunCsr "shop", its Secret (CSR and key), a bought instance, and the
+   * bearer token (of a ServiceAccount) the operator processes authenticate with.
+   */
+  record Given(String ns, TestPki.Material pki, String instance, String token) {}
 
   static Given given(String label) {
     String ns = OperatorHarness.newNamespace(client, label + "-");
@@ -72,7 +75,7 @@ class CertificateCrashIT {
     client.resource(aliyunCsr(ns, "shop", "tls", "tls")).create();
     String instance = emulator.buyInstance(CasEmulator.DEFAULT_ACCOUNT);
     client.resource(certificate(ns, "shop", "shop", instance, "shop-cert")).create();
-    return new Given(ns, pki, instance);
+    return new Given(ns, pki, instance, LogSecrecyIT.bearerToken(client, ns));
   }
 
   static OperatorProcess operator(Given g, Map<String, String> extra, String log) throws Exception {
@@ -91,7 +94,8 @@ class CertificateCrashIT {
     Path file = Path.of("target", "certificate-crash-logs", log + ".log");
     Files.createDirectories(file.getParent());
     Files.deleteIfExists(file);
-    return OperatorProcess.start(emulator.endpoint(), env, file);
+    return OperatorProcess.start(
+        LogSecrecyIT.tokenKubeConfig(g.token()), emulator.endpoint(), env, file);
   }
 
   @Test
@@ -167,8 +171,14 @@ class CertificateCrashIT {
     }
   }
 
-  /** No line of the key, nor its base64 form, in {@code output}, the status or the Events. */
+  /**
+   * No line of the key, nor its base64 form, in {@code output}, the status or the Events; no bearer
+   * token and no Authorization header in {@code output}.
+   */
   static void assertNoKey(Given g, String output) {
+    assertThat(output).as("bearer token").doesNotContain(g.token());
+    assertThat(output).doesNotContainIgnoringCase("Authorization:");
+    assertThat(output).doesNotContainIgnoringCase("Bearer ");
     String status = Serialization.asJson(Certificates.get(client, g.ns(), "shop").getStatus());
     String events =
         Certificates.events(client, g.ns(), "shop").stream()

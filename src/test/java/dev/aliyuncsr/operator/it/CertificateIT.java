@@ -21,6 +21,7 @@ import dev.aliyuncsr.operator.api.Reasons;
 import dev.aliyuncsr.operator.certificate.CertificateAnnotations;
 import dev.aliyuncsr.operator.certificate.DnsEndpoints;
 import dev.aliyuncsr.operator.emulator.CasEmulator;
+import dev.aliyuncsr.operator.emulator.ChainMode;
 import dev.aliyuncsr.operator.emulator.InstanceOptions;
 import dev.aliyuncsr.operator.testing.Certificates;
 import dev.aliyuncsr.operator.testing.KubeApiServerFixture;
@@ -53,6 +54,10 @@ import org.junit.jupiter.api.Test;
  */
 class CertificateIT {
   static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** Long enough for an application lease to end after a lost answer. */
+  static final Duration LEASE_WAIT = Duration.ofSeconds(120);
+
   static final String ACCOUNT = CasEmulator.DEFAULT_ACCOUNT;
 
   /** The operator's own namespace: the only one it reads credential Secrets from. */
@@ -219,6 +224,93 @@ class CertificateIT {
         .isEqualTo((double) leaf.getNotAfter().toInstant().getEpochSecond());
   }
 
+  @Test
+  void whileTheCaReviewsItIsIssuingAndARootCasReturnsGoesToCaCrt() throws Exception {
+    Given g = given("review");
+    String instance = harness.emulator.buyInstance(ACCOUNT);
+    create(g, "shop", instance);
+    awaitFor(g, "shop", Reasons.AWAITING_VALIDATION);
+    harness.emulator.setChainMode(ChainMode.WITH_ROOT);
+    try {
+      // Validated; the CA reviews for a while before it issues.
+      harness.emulator.completeValidation(instance, Duration.ofSeconds(8));
+      AliyunCertificate issuing = awaitFor(g, "shop", Reasons.ISSUING);
+      assertThat(issuing.getStatus().condition("Ready").orElseThrow().getStatus())
+          .isEqualTo("False");
+      assertThat(issuing.getStatus().condition("Ready").orElseThrow().getMessage())
+          .contains(instance);
+      assertThat(issuing.getStatus().getValidation()).isNull();
+      assertThat(secret(g.ns(), "shop-cert")).isNull();
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> events(harness.client, g.ns(), "shop", "Normal", Reasons.ISSUING),
+              e -> e.size() == 1);
+
+      awaitFor(g, "shop", Reasons.ISSUED);
+      Secret secret = secret(g.ns(), "shop-cert");
+      assertThat(secret.getData()).containsOnlyKeys("tls.crt", "tls.key", "ca.crt");
+      // tls.crt: leaf then intermediate; the root CAS returned is ca.crt, not part of the chain.
+      List<X509Certificate> chain = chain(decoded(secret, "tls.crt"));
+      assertThat(chain).hasSize(2);
+      assertThat(chain.get(1)).isEqualTo(harness.emulator.caIntermediate());
+      assertThat(chain(decoded(secret, "ca.crt"))).containsExactly(harness.emulator.caRoot());
+      assertThat(chain.get(0).getPublicKey().getEncoded())
+          .isEqualTo(g.pki().keyPair().getPublic().getEncoded());
+      assertThat(decoded(secret, "tls.key")).isEqualTo(g.pki().pkcs8KeyPem());
+      assertThat(harness.emulator.instanceCalls(instance, "ApplyCertificate")).isEqualTo(1);
+    } finally {
+      harness.emulator.setChainMode(ChainMode.LEAF_AND_INTERMEDIATE);
+    }
+  }
+
+  @Test
+  void aLostAnswerOrA5xxFromApplyCertificateNeverAppliesTwice() {
+    // Two certificates at once: one ApplyCertificate's answer is lost after CAS applied (the SDK's
+    // re-send meets SignatureNonceUsed), another is answered 503 before CAS did anything. Either
+    // may have applied as far as the operator knows: its lease is waited out, then the instance
+    // says whether it was applied.
+    harness.emulator.loseNextResponses("ApplyCertificate", 1);
+    harness.emulator.failNext("ApplyCertificate", 1, 503, "ServiceUnavailable");
+    List<Given> given = List.of(given("lost"), given("refused"));
+    List<String> instances = new java.util.ArrayList<>();
+    for (Given g : given) {
+      String instance = harness.emulator.buyInstance(ACCOUNT);
+      instances.add(instance);
+      create(g, "shop", instance);
+    }
+    for (Given g : given) {
+      AliyunCertificate pending =
+          awaitReason(harness.client, g.ns(), "shop", Reasons.AWAITING_VALIDATION, LEASE_WAIT);
+      assertThat(pending.getStatus().getApplication().getLease()).isNull();
+    }
+    int lost = 0;
+    int refused = 0;
+    for (String instance : instances) {
+      Map<String, Integer> outcomes =
+          harness.emulator.instanceCallStats(instance).get("ApplyCertificate");
+      int performed =
+          outcomes.getOrDefault(CasEmulator.LOST_RESPONSE, 0)
+              + outcomes.getOrDefault(CasEmulator.OK, 0);
+      assertThat(performed).as("applications on " + instance + ": " + outcomes).isEqualTo(1);
+      lost += outcomes.getOrDefault(CasEmulator.LOST_RESPONSE, 0);
+      refused += outcomes.getOrDefault("ServiceUnavailable", 0);
+    }
+    assertThat(lost).as("the lost answer happened").isEqualTo(1);
+    assertThat(refused).as("the 503 happened").isEqualTo(1);
+
+    // Both issue, each from its one application.
+    for (int i = 0; i < 2; i++) {
+      harness.emulator.completeValidation(instances.get(i));
+      awaitFor(given.get(i), "shop", Reasons.ISSUED);
+      int performed =
+          harness.emulator.instanceCalls(instances.get(i), "ApplyCertificate", CasEmulator.OK)
+              + harness.emulator.instanceCalls(
+                  instances.get(i), "ApplyCertificate", CasEmulator.LOST_RESPONSE);
+      assertThat(performed).isEqualTo(1);
+    }
+  }
+
   // ---- what is checked before any call --------------------------------------------------------
 
   @Test
@@ -237,6 +329,12 @@ class CertificateIT {
         .isEqualTo("False");
     assertThat(waiting.getStatus().condition("Ready").orElseThrow().getMessage())
         .contains("AliyunCsr shop does not exist");
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> events(harness.client, ns, "shop", "Normal", Reasons.AWAITING_CSR),
+            e -> e.size() == 1);
+    assertThat(callsOn(instance)).as("no call before the AliyunCsr is there").isZero();
 
     // The AliyunCsr comes (CSR only, no key): its readiness wakes the certificate, which waits
     // for the key it names.
@@ -324,6 +422,11 @@ class CertificateIT {
         .contains("shop-cert", CertificateAnnotations.SECRET_OWNER);
     assertThat(secret(g.ns(), "shop-cert").getMetadata().getResourceVersion())
         .isEqualTo(theirs.getMetadata().getResourceVersion());
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> events(harness.client, g.ns(), "shop", "Warning", Reasons.SECRET_CONFLICT),
+            e -> !e.isEmpty());
     assertThat(callsOn(instance)).isZero();
 
     // Once that Secret is gone (its deletion is watched), the certificate goes its way.
@@ -378,6 +481,15 @@ class CertificateIT {
     assertThat(unusable.getStatus().condition("Ready").orElseThrow().getMessage())
         .contains("InvalidParameter.Domain");
     assertThat(harness.emulator.instanceCalls(small, "ApplyCertificate")).isZero();
+    // Refused for good: no further call, whatever events its own status writes bring.
+    int fills = harness.emulator.instanceCalls(small, "UpdateInstance");
+    assertThat(fills).isPositive();
+    int settledCalls = callsOn(small);
+    await()
+        .during(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> callsOn(small) == settledCalls);
+    assertThat(harness.emulator.instanceCalls(small, "UpdateInstance")).isEqualTo(fills);
     for (String name : List.of("elsewhere", "taken", "second", "multi")) {
       String reason =
           Certificates.reason(Certificates.get(harness.client, g.ns(), name)).orElseThrow();
@@ -496,6 +608,15 @@ class CertificateIT {
     assertThat(zone.getStatus().condition("Ready").orElseThrow().getMessage())
         .contains(host, "example.org");
     awaitReason(harness.client, ns, "shop", Reasons.AWAITING_VALIDATION, WAIT);
+    for (var named :
+        Map.of("other", Reasons.INSTANCE_NOT_ALLOWED, "dns", Reasons.DNS_ZONE_NOT_ALLOWED)
+            .entrySet()) {
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> events(harness.client, ns, named.getKey(), "Warning", named.getValue()),
+              e -> !e.isEmpty());
+    }
     assertThat(callsOn(notAllowed)).isZero();
     assertThat(callsOn(alsoAllowed)).isZero();
 
@@ -509,6 +630,11 @@ class CertificateIT {
                 Certificates.ready(r)
                     .filter(c -> c.getMessage().contains("does not select namespace " + ns))
                     .isPresent());
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> events(harness.client, ns, "shop", "Warning", Reasons.ACCOUNT_NOT_PERMITTED),
+            e -> !e.isEmpty());
     int calls = callsOn(allowed);
     await()
         .during(Duration.ofSeconds(5))
@@ -560,6 +686,10 @@ class CertificateIT {
     assertThat(leaf.getSerialNumber().toString(16))
         .isEqualTo(renewed.getStatus().getSerialNumber())
         .isNotEqualTo(issued.getStatus().getSerialNumber());
+    // Never a key that does not match: tls.key is the key of the new leaf.
+    assertThat(decoded(secret(g.ns(), "shop-cert"), "tls.key")).isEqualTo(g.pki().pkcs8KeyPem());
+    assertThat(leaf.getPublicKey().getEncoded())
+        .isEqualTo(g.pki().keyPair().getPublic().getEncoded());
     assertThat(harness.emulator.instanceCalls(first, "ApplyCertificate")).isEqualTo(1);
 
     // Deleting the certificate leaves the Secret (an Ingress keeps serving) and the instance.

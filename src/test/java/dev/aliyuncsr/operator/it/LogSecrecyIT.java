@@ -49,7 +49,7 @@ class LogSecrecyIT {
   @Test
   void atTraceTheOutputHoldsNoTokenNoSecretDataNoKeyAndNoRequestUrl() throws Exception {
     String ns = OperatorHarness.newNamespace(client, "secrecy-");
-    String token = bearerToken(ns);
+    String token = bearerToken(client, ns);
     var pki = TestPki.rsaCsr(2048, "secrecy.example.com");
     OperatorHarness.secret(
         client, ns, "tls", Map.of("tls.csr", pki.csrPem(), "tls.key", pki.pkcs8KeyPem()));
@@ -107,7 +107,7 @@ class LogSecrecyIT {
   /**
    * A ServiceAccount token allowed to do everything, so the operator sends "Bearer ..." headers.
    */
-  private static String bearerToken(String ns) {
+  static String bearerToken(KubernetesClient client, String ns) {
     client
         .serviceAccounts()
         .inNamespace(ns)
@@ -140,7 +140,7 @@ class LogSecrecyIT {
         .getToken();
   }
 
-  private static String tokenKubeConfig(String token) {
+  static String tokenKubeConfig(String token) {
     Config admin = Config.fromKubeconfig(KubeApiServerFixture.kubeConfigYaml());
     String ca =
         admin.getCaCertData() != null

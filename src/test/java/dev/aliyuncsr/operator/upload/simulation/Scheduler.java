@@ -10,10 +10,10 @@ import java.util.concurrent.Semaphore;
  * by the seed, chooses who goes next. Only one thread ever runs, so a seed is one schedule and
  * replays exactly.
  */
-final class Scheduler {
+public final class Scheduler {
   /** Thrown at an actor's yield point to kill it there, as SIGKILL would. */
-  static final class Crash extends Error {
-    Crash() {
+  public static final class Crash extends Error {
+    public Crash() {
       super("simulated crash", null, false, false);
     }
   }
@@ -25,15 +25,15 @@ final class Scheduler {
   }
 
   /** What an actor does when it runs, and how it restarts after a crash. */
-  interface Body {
+  public interface Body {
     void step();
 
     void restart();
   }
 
   /** One actor: a thread that runs only while it holds the baton. */
-  final class Actor {
-    final String name;
+  public final class Actor {
+    public final String name;
     private final Semaphore go = new Semaphore(0);
     private boolean crash;
     private boolean stop;
@@ -74,7 +74,7 @@ final class Scheduler {
       thread.start();
     }
 
-    boolean finished() {
+    public boolean finished() {
       return finished;
     }
   }
@@ -83,14 +83,14 @@ final class Scheduler {
   private final Semaphore toScheduler = new Semaphore(0);
   private final List<Actor> actors = new ArrayList<>();
 
-  Actor spawn(String name, Body body) {
+  public Actor spawn(String name, Body body) {
     Actor actor = new Actor(name, body);
     actors.add(actor);
     return actor;
   }
 
   /** Lets the actor run until its next yield point; rethrows what it failed with. */
-  void resume(Actor actor) {
+  public void resume(Actor actor) {
     if (actor.finished) {
       return;
     }
@@ -110,13 +110,13 @@ final class Scheduler {
   }
 
   /** Kills the actor at the yield point it is parked at; it restarts with nothing in memory. */
-  void crash(Actor actor) {
+  public void crash(Actor actor) {
     actor.crash = true;
     resume(actor);
   }
 
   /** Called on an actor's thread wherever it touches the world. */
-  void yieldNow() {
+  public void yieldNow() {
     Actor me = current.get();
     if (me == null) {
       return; // the scheduler's own thread (the user, the checks): runs straight through
@@ -133,7 +133,7 @@ final class Scheduler {
   }
 
   /** Ends every actor's thread. */
-  void shutdown() {
+  public void shutdown() {
     for (Actor actor : actors) {
       if (!actor.finished) {
         actor.stop = true;
