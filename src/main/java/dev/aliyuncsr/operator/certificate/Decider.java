@@ -622,7 +622,10 @@ public final class Decider {
         issued(o.now(), record));
   }
 
-  /** Ready: Issued, or Expiring from renewBefore before notAfter on (Ready stays True). */
+  /**
+   * Ready: Issued, or Expiring from renewBefore before notAfter on (Ready stays True); past
+   * notAfter, Expiring and stalled.
+   */
   Outcome issued(Instant now, AliyunCertificateStatus record) {
     Instant notAfter;
     try {
@@ -633,13 +636,16 @@ public final class Decider {
     Instant renewFrom = notAfter.minus(settings.renewBefore());
     String renew = "; name a new instance in spec.instanceId to renew";
     if (!now.isBefore(notAfter)) {
-      return Outcome.ready(
+      // Past notAfter the Secret serves a certificate that clients refuse: not Ready, and stalled
+      // until a person names a new instance (kstatus Failed, Argo CD Degraded).
+      return Outcome.stalled(
           Reasons.EXPIRING,
           "The certificate "
               + record.getCertificateId()
               + " in the Secret expired at "
               + record.getNotAfter()
-              + renew);
+              + renew,
+          Duration.ofDays(1));
     }
     if (!now.isBefore(renewFrom)) {
       Duration left = Duration.between(now, notAfter);

@@ -731,9 +731,9 @@ class DeciderTest {
     }
 
     @Test
-    void anExpiredCertificateSaysSo() {
+    void anExpiredCertificateIsNoLongerReady() {
       var w = world().issuedEarlier(INSTANCE, NOW.minus(Duration.ofDays(1)));
-      var settle = settled(decide(w), Outcome.State.READY, Reasons.EXPIRING);
+      var settle = settled(decide(w), Outcome.State.STALLED, Reasons.EXPIRING);
       assertThat(settle.outcome().message()).contains("expired");
     }
 
