@@ -1,7 +1,5 @@
 package dev.aliyuncsr.operator.certificate;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aliyuncsr.operator.api.AliyunCertificate;
 import dev.aliyuncsr.operator.api.AliyunCertificateStatus;
 import dev.aliyuncsr.operator.api.ApplicationLease;
@@ -12,10 +10,7 @@ import dev.aliyuncsr.operator.kube.JsonPatch;
 import dev.aliyuncsr.operator.kube.KubeApi.WriteRefused;
 import dev.aliyuncsr.operator.kube.Outcome;
 import dev.aliyuncsr.operator.kube.ResourceEvents;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -66,7 +61,7 @@ final class CertificateStatusWriter {
     AliyunCertificateStatus next =
         StatusBuilder.withOutcome(previous, record, generation(r), outcome, clock.instant());
     int tests = fence.toJson().size();
-    JsonPatch patch = diff(fence, previous, next);
+    JsonPatch patch = fence.statusChanges(previous, next, new AliyunCertificateStatus());
     if (patch.toJson().size() == tests) {
       return r;
     }
@@ -128,32 +123,8 @@ final class CertificateStatusWriter {
         || !Objects.equals(before.get().getReason(), after.get().getReason());
   }
 
-  /** The operations that turn {@code previous} into {@code next}, field by field. */
-  static JsonPatch diff(
-      JsonPatch patch, AliyunCertificateStatus previous, AliyunCertificateStatus next) {
-    ObjectNode after = Serialization.jsonMapper().valueToTree(next);
-    // fabric8 shows a missing status as an empty one; JSON has no status to add fields to.
-    if (previous == null || previous.equals(new AliyunCertificateStatus())) {
-      return patch.add("/status", after);
-    }
-    ObjectNode before = Serialization.jsonMapper().valueToTree(previous);
-    for (Iterator<String> names = before.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!after.has(name)) {
-        patch.remove("/status/" + name);
-      }
-    }
-    for (Iterator<Map.Entry<String, JsonNode>> fields = after.fields(); fields.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = fields.next();
-      if (!field.getValue().equals(before.get(field.getKey()))) {
-        patch.add("/status/" + field.getKey(), field.getValue());
-      }
-    }
-    return patch;
-  }
-
   static JsonPatch fenceOnVersion(AliyunCertificate r) {
-    return new JsonPatch().test("/metadata/resourceVersion", r.getMetadata().getResourceVersion());
+    return JsonPatch.fencedOn(r);
   }
 
   /** Only the lease's holder records the application's result: a process that lost it cannot. */

@@ -2,8 +2,12 @@ package dev.aliyuncsr.operator.kube;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An RFC 6902 JSON patch of an AliyunCsr. Its "test" operations make a write conditional on what
@@ -55,6 +59,40 @@ public final class JsonPatch {
       n += "test".equals(op.get("op").asText()) ? 0 : 1;
     }
     return n;
+  }
+
+  /**
+   * A patch that applies only to {@code object}'s resourceVersion (its first operation tests it).
+   */
+  public static JsonPatch fencedOn(HasMetadata object) {
+    return new JsonPatch()
+        .test("/metadata/resourceVersion", object.getMetadata().getResourceVersion());
+  }
+
+  /**
+   * Adds the operations that turn the status {@code previous} into {@code next}, field by field.
+   * {@code empty} is a new status of the kind: fabric8 shows a missing status as an empty one, and
+   * JSON has no status to add fields to, so the whole status is added then.
+   */
+  public JsonPatch statusChanges(Object previous, Object next, Object empty) {
+    ObjectNode after = Serialization.jsonMapper().valueToTree(next);
+    if (previous == null || previous.equals(empty)) {
+      return add("/status", after);
+    }
+    ObjectNode before = Serialization.jsonMapper().valueToTree(previous);
+    for (Iterator<String> names = before.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!after.has(name)) {
+        remove("/status/" + name);
+      }
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> fields = after.fields(); fields.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      if (!field.getValue().equals(before.get(field.getKey()))) {
+        add("/status/" + field.getKey(), field.getValue());
+      }
+    }
+    return this;
   }
 
   /** JSON pointer to an annotation ('/' in the key escaped as ~1). */

@@ -1,6 +1,5 @@
 package dev.aliyuncsr.operator.upload;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aliyuncsr.operator.api.AliyunCsr;
 import dev.aliyuncsr.operator.api.AliyunCsrStatus;
@@ -14,7 +13,6 @@ import dev.aliyuncsr.operator.kube.Outcome;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -109,7 +107,7 @@ final class StatusWriter {
       UploadProtocol.WriteListener listener)
       throws KubeApi.WriteRefused {
     int tests = fence.isEmpty() ? 0 : fence.toJson().size();
-    JsonPatch patch = diff(fence, previous, next);
+    JsonPatch patch = fence.statusChanges(previous, next, new AliyunCsrStatus());
     if (patch.toJson().size() == tests) {
       return r;
     }
@@ -174,31 +172,8 @@ final class StatusWriter {
         || !Objects.equals(before.get().getReason(), after.get().getReason());
   }
 
-  /** The operations that turn {@code previous} into {@code next}, field by field. */
-  static JsonPatch diff(JsonPatch patch, AliyunCsrStatus previous, AliyunCsrStatus next) {
-    ObjectNode after = Serialization.jsonMapper().valueToTree(next);
-    // fabric8 shows a missing status as an empty one; JSON has no status to add fields to.
-    if (previous == null || previous.equals(new AliyunCsrStatus())) {
-      return patch.add("/status", after);
-    }
-    ObjectNode before = Serialization.jsonMapper().valueToTree(previous);
-    for (Iterator<String> names = before.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!after.has(name)) {
-        patch.remove("/status/" + name);
-      }
-    }
-    for (Iterator<Map.Entry<String, JsonNode>> fields = after.fields(); fields.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = fields.next();
-      if (!field.getValue().equals(before.get(field.getKey()))) {
-        patch.add("/status/" + field.getKey(), field.getValue());
-      }
-    }
-    return patch;
-  }
-
   static JsonPatch fenceOnVersion(AliyunCsr r) {
-    return new JsonPatch().test("/metadata/resourceVersion", r.getMetadata().getResourceVersion());
+    return JsonPatch.fencedOn(r);
   }
 
   /** Only the lease's holder records the result: a process that lost its lease cannot. */
