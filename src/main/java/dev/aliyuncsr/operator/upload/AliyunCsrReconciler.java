@@ -19,6 +19,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.ManagedInformerEventSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -157,6 +158,11 @@ public final class AliyunCsrReconciler implements Reconciler<AliyunCsr> {
   public void namespaceChanged(String namespace) {
     var c = cache;
     if (c == null) {
+      return;
+    }
+    if (c instanceof ManagedInformerEventSource<?, ?, ?> source && !source.isRunning()) {
+      // The namespaces are watched from the start, the resources only once the controller runs:
+      // nothing to wake yet, and the controller's first list reconciles every resource anyway.
       return;
     }
     c.list(namespace)
