@@ -115,8 +115,8 @@ class TenantEvidenceAndLimitsIT {
           + " TenantIsolationIT and ObservationIT in one failsafe JVM the first credential switch"
           + " (a rotated key) is never rebuilt: no 'ready' log, status.lastProbeAt unchanged for"
           + " 90 s, the cas-accounts worker idle, and a direct resync of the Secret's version found"
-          + " no difference from the watch's. Root cause not found; see the closing note. Run it"
-          + " with -Dit.test=TenantEvidenceAndLimitsIT")
+          + " no difference from the watch's. Root cause not found; see the closing note. Remove this"
+          + " annotation and run -Dit.test=TenantEvidenceAndLimitsIT to see it pass alone")
   void anotherCloudAccountsKeyRaisesTheMigrationAlarmAndOnlyAConfirmationLetsCsrsGoUpAgain() {
     NamespaceUser user = tenancy.user();
     CasEmulator cas = tenancy.cas;
