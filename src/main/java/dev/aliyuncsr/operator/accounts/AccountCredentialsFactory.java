@@ -59,14 +59,28 @@ final class AccountCredentialsFactory {
     this.secrets = secrets;
   }
 
-  /** What the credentials depend on besides the spec: the Secret's resourceVersion, if any. */
+  /** {@link #version} of credentials that come from no Secret (RRSA, assumeRole). */
+  static final String NO_SECRET = "";
+
+  /** {@link #version} of credentials whose Secret does not exist. */
+  static final String ABSENT = "absent";
+
+  /**
+   * What the credentials depend on besides the spec: the Secret's resourceVersion, {@link
+   * #NO_SECRET} or {@link #ABSENT}.
+   */
   String version(AliyunCasAccount account) {
     AccessKeySecretRef ref = credentials(account).getAccessKeySecretRef();
     if (ref == null) {
-      return "";
+      return NO_SECRET;
     }
     String version = versions.apply(ref.getName());
-    return version == null ? "absent" : version;
+    return version == null ? ABSENT : version;
+  }
+
+  /** The Secret's resourceVersion in a {@link #version}; null without a Secret. */
+  static String secretVersion(String version) {
+    return NO_SECRET.equals(version) || ABSENT.equals(version) ? null : version;
   }
 
   com.aliyun.credentials.Client create(AliyunCasAccount account) throws Problem {

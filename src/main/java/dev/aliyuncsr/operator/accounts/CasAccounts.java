@@ -153,14 +153,20 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
     }
   }
 
-  /** An account as last built: its client, or why it does not work. */
-  private record Entry(
+  /**
+   * An account as last built: its client, or why it does not work.
+   *
+   * @param secretVersion the resourceVersion of the credential Secret it was built from (null: no
+   *     Secret, or none was found); status.credentialsSecretVersion shows it
+   */
+  record Entry(
       CasAccount account,
       String builtFrom,
       boolean ready,
       String reason,
       String problem,
-      Instant probedAt) {}
+      Instant probedAt,
+      String secretVersion) {}
 
   private final KubernetesClient client;
   private final Settings settings;
@@ -364,7 +370,14 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
           && ref.getAccessKeySecretRef() != null
           && name.equals(ref.getAccessKeySecretRef().getName())) {
         String accountName = account.getMetadata().getName();
-        worker.execute(() -> rebuild(accountName, false));
+        worker.execute(
+            () -> {
+              rebuild(accountName, false);
+              // The status says at once which version of the Secret the account now uses.
+              if (leading.getAsBoolean()) {
+                accountObject(accountName).ifPresent(a -> maintain(a, entries.get(accountName)));
+              }
+            });
       }
     }
   }
@@ -394,12 +407,13 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
       return;
     }
     AliyunCasAccount account = object.get();
-    String from = account.getMetadata().getGeneration() + "/" + credentials.version(account);
+    String version = credentials.version(account);
+    String from = account.getMetadata().getGeneration() + "/" + version;
     Entry before = entries.get(name);
     if (!probeAgain && before != null && before.builtFrom().equals(from)) {
       return;
     }
-    Entry after = build(account, from);
+    Entry after = build(account, from, AccountCredentialsFactory.secretVersion(version));
     entries.put(name, after);
     if (after.ready() && guard(name).built(from)) {
       // A new handle (endpoint, credentials, a rotated key): does it still see what is recorded?
@@ -417,7 +431,7 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
     }
   }
 
-  private Entry build(AliyunCasAccount account, String from) {
+  private Entry build(AliyunCasAccount account, String from, String secretVersion) {
     String name = account.getMetadata().getName();
     Instant now = clock.instant();
     CasSettings cas = settingsOf(account.getSpec());
@@ -434,18 +448,20 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
               clients.instances(),
               account.getSpec().getIssuance());
     } catch (AccountCredentialsFactory.Problem e) {
-      return new Entry(null, from, false, e.reason, e.getMessage(), now);
+      return new Entry(null, from, false, e.reason, e.getMessage(), now, secretVersion);
     } catch (CasException e) {
-      return new Entry(null, from, false, "CredentialsFailed", e.getMessage(), now);
+      return new Entry(null, from, false, "CredentialsFailed", e.getMessage(), now, secretVersion);
     } catch (RuntimeException e) {
-      return new Entry(null, from, false, "CredentialsFailed", firstLine(e.getMessage()), now);
+      return new Entry(
+          null, from, false, "CredentialsFailed", firstLine(e.getMessage()), now, secretVersion);
     }
     try {
       // A harmless call: the first page of ListCsr, one item.
       built.calls().listCsrPage(1, 1);
-      return new Entry(built, from, true, "CredentialsWork", "ListCsr answered", now);
+      return new Entry(
+          built, from, true, "CredentialsWork", "ListCsr answered", now, secretVersion);
     } catch (CasException e) {
-      return new Entry(built, from, false, e.reason(), e.getMessage(), now);
+      return new Entry(built, from, false, e.reason(), e.getMessage(), now, secretVersion);
     }
   }
 
@@ -844,7 +860,7 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
     return true;
   }
 
-  private AliyunCasAccountStatus statusOf(AliyunCasAccount account, Entry entry, int held) {
+  AliyunCasAccountStatus statusOf(AliyunCasAccount account, Entry entry, int held) {
     AliyunCasAccountStatus status = new AliyunCasAccountStatus();
     status.setObservedGeneration(account.getMetadata().getGeneration());
     status.setCsrCount(held);
@@ -852,6 +868,9 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
     double rate = entry == null || entry.account() == null ? 0 : entry.account().callRate();
     status.setCallRate(Math.round(rate * 100) / 100.0);
     status.setLastProbeAt(entry == null ? null : StatusBuilder.rfc3339(entry.probedAt()));
+    // lastProbeAt has whole seconds: a rotated key taken up within the second of the last build
+    // leaves it as it was. The Secret's version the account was built from tells every rebuild.
+    status.setCredentialsSecretVersion(entry == null ? null : entry.secretVersion());
     Optional<String> alarm = guard(account.getMetadata().getName()).reuploadBlock();
     boolean ready = entry != null && entry.ready() && alarm.isEmpty();
     String reason =
@@ -918,7 +937,7 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
     return n;
   }
 
-  private static boolean sameStatus(AliyunCasAccountStatus a, AliyunCasAccountStatus b) {
+  static boolean sameStatus(AliyunCasAccountStatus a, AliyunCasAccountStatus b) {
     if (a == null) {
       return false;
     }
@@ -927,6 +946,7 @@ public final class CasAccounts implements CasRoute, CertificateRoute, AutoClosea
         && Objects.equals(a.getNamespaceCount(), b.getNamespaceCount())
         && Objects.equals(a.getCallRate(), b.getCallRate())
         && Objects.equals(a.getLastProbeAt(), b.getLastProbeAt())
+        && Objects.equals(a.getCredentialsSecretVersion(), b.getCredentialsSecretVersion())
         && Objects.equals(a.getConditions(), b.getConditions());
   }
 

@@ -28,6 +28,16 @@ public class AliyunCasAccountStatus {
       "When the credentials were last checked with a harmless ListCsr, RFC 3339.")
   private String lastProbeAt;
 
+  @JsonPropertyDescription(
+      "The metadata.resourceVersion of the spec.credentials.accessKeySecretRef Secret the"
+          + " account was last built from: once it is the Secret's own, the status is about the"
+          + " key it holds (probed and, if it works, checked against the recorded CSRs). Absent"
+          + " for credentials from no Secret.")
+  // Written as null when there is none (the status is merge-patched): a value left over from a
+  // Secret the spec no longer names would say the wrong thing.
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  private String credentialsSecretVersion;
+
   @JsonPropertyDescription("Ready: the credentials resolve and a harmless ListCsr succeeds.")
   private List<CsrCondition> conditions = new ArrayList<>();
 
@@ -69,6 +79,14 @@ public class AliyunCasAccountStatus {
 
   public void setLastProbeAt(String lastProbeAt) {
     this.lastProbeAt = lastProbeAt;
+  }
+
+  public String getCredentialsSecretVersion() {
+    return credentialsSecretVersion;
+  }
+
+  public void setCredentialsSecretVersion(String credentialsSecretVersion) {
+    this.credentialsSecretVersion = credentialsSecretVersion;
   }
 
   public List<CsrCondition> getConditions() {

@@ -130,9 +130,12 @@ public final class Tenancy implements AutoCloseable {
     harness.awaitAccountReady(name, WAIT);
   }
 
-  /** The admin writes the account's credential Secret (a rotation, or a mistake). */
-  public void credentials(String account, CloudKey key) {
-    harness
+  /**
+   * The admin writes the account's credential Secret (a rotation, or a mistake); its new
+   * resourceVersion.
+   */
+  public String credentials(String account, CloudKey key) {
+    return harness
         .client
         .resource(
             new SecretBuilder()
@@ -143,7 +146,9 @@ public final class Tenancy implements AutoCloseable {
                 .withStringData(
                     Map.of("access-key-id", key.id(), "access-key-secret", key.secret()))
                 .build())
-        .serverSideApply();
+        .serverSideApply()
+        .getMetadata()
+        .getResourceVersion();
   }
 
   private static String credentialSecret(String account) {
