@@ -110,13 +110,6 @@ class TenantEvidenceAndLimitsIT {
   // ---- 6b, c. An account's handle switched to another cloud account -----------------------------
 
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "OPEN BUG (2026-12-03): passes alone (the method, and this class alone: 5/5), but after"
-          + " TenantIsolationIT and ObservationIT in one failsafe JVM the first credential switch"
-          + " (a rotated key) is never rebuilt: no 'ready' log, status.lastProbeAt unchanged for"
-          + " 90 s, the cas-accounts worker idle, and a direct resync of the Secret's version found"
-          + " no difference from the watch's. Root cause not found; see the closing note. Remove this"
-          + " annotation and run -Dit.test=TenantEvidenceAndLimitsIT to see it pass alone")
   void anotherCloudAccountsKeyRaisesTheMigrationAlarmAndOnlyAConfirmationLetsCsrsGoUpAgain() {
     NamespaceUser user = tenancy.user();
     CasEmulator cas = tenancy.cas;
