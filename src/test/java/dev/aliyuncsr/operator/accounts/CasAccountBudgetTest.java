@@ -3,8 +3,8 @@ package dev.aliyuncsr.operator.accounts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.aliyuncsr.operator.cloud.CallBudget;
-import dev.aliyuncsr.operator.cloud.CasClient;
 import dev.aliyuncsr.operator.cloud.CasSettings;
+import dev.aliyuncsr.operator.testing.CountingCasClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -129,46 +129,5 @@ class CasAccountBudgetTest {
         maxConcurrentCalls,
         Duration.ofSeconds(5),
         Duration.ofSeconds(10));
-  }
-
-  /** Counts its calls; answers each one with nothing much. */
-  static final class CountingCasClient implements CasClient {
-    int calls;
-
-    @Override
-    public UploadResult uploadCsr(String name, String csrPem, Optional<String> privateKeyPem) {
-      calls++;
-      return new UploadResult(calls, "request-" + calls);
-    }
-
-    @Override
-    public List<CsrSummary> listCsr(String keyWord) {
-      calls++;
-      return List.of();
-    }
-
-    @Override
-    public CsrPage listCsrPage(long page, long pageSize) {
-      calls++;
-      return new CsrPage(List.of(), 0);
-    }
-
-    @Override
-    public CsrDetail getCsrDetail(long csrId) {
-      calls++;
-      return new CsrDetail(csrId, "", false, "request-" + calls);
-    }
-
-    @Override
-    public String updateCsr(long csrId, String privateKeyPem) {
-      calls++;
-      return "request-" + calls;
-    }
-
-    @Override
-    public String deleteCsr(long csrId) {
-      calls++;
-      return "request-" + calls;
-    }
   }
 }

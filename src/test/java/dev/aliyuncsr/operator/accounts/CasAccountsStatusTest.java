@@ -41,7 +41,7 @@ class CasAccountsStatusTest {
               Duration.ofMillis(250),
               "mark-key"),
           null,
-          (name, cas, credentials) -> new CasAccountBudgetTest.CountingCasClient(),
+          (name, cas, credentials) -> new dev.aliyuncsr.operator.testing.CountingCasClient(),
           new CasAccounts.Listener() {
             @Override
             public void accountChanged(String account) {}

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * certificate spend and publish, and a refusal holds no client.
  */
 class CertificateAccessTest {
-  final CasAccountBudgetTest.CountingCasClient sdk = new CasAccountBudgetTest.CountingCasClient();
+  final dev.aliyuncsr.operator.testing.CountingCasClient sdk =
+      new dev.aliyuncsr.operator.testing.CountingCasClient();
   final RecordingInstances instances = new RecordingInstances();
   final CasAccounts.Settings settings =
       new CasAccounts.Settings(

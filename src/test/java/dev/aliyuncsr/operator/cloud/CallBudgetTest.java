@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.aliyuncsr.operator.cloud.CallBudget.Tenant;
+import dev.aliyuncsr.operator.testing.CountingCasClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -253,48 +254,6 @@ class CallBudgetTest {
     assertThat(cas.calls).isZero();
     budgeted.forTenant(Tenant.namespace("team-b")).getCsrDetail(1);
     assertThat(cas.calls).as("another namespace's turn comes within the wait").isEqualTo(1);
-  }
-
-  /** Counts its calls; answers each one with nothing much. */
-  static final class CountingCasClient implements CasClient {
-    int calls;
-
-    @Override
-    public UploadResult uploadCsr(
-        String name, String csrPem, java.util.Optional<String> privateKeyPem) {
-      calls++;
-      return new UploadResult(calls, "request-" + calls);
-    }
-
-    @Override
-    public List<CsrSummary> listCsr(String keyWord) {
-      calls++;
-      return List.of();
-    }
-
-    @Override
-    public CsrPage listCsrPage(long page, long pageSize) {
-      calls++;
-      return new CsrPage(List.of(), 0);
-    }
-
-    @Override
-    public CsrDetail getCsrDetail(long csrId) {
-      calls++;
-      return new CsrDetail(csrId, "", false, "request-" + calls);
-    }
-
-    @Override
-    public String updateCsr(long csrId, String privateKeyPem) {
-      calls++;
-      return "request-" + calls;
-    }
-
-    @Override
-    public String deleteCsr(long csrId) {
-      calls++;
-      return "request-" + calls;
-    }
   }
 
   private static Duration later(CallBudget.Admission admission) {
